@@ -1,0 +1,248 @@
+"""``PoseClassifier``: the public front of the two-stage k-NN, whatever the back end."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import backends
+from .errors import BackendError, InvalidPoseError, SampleFileError
+from .landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS
+from .samples import SampleSet, load_samples
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Classification of many frames at once.
+
+    Attributes
+    ----------
+    counts : numpy.ndarray
+        int32 ``(F, C)``: neighbour counts per frame and class (zero rows for no pose).
+    class_names : tuple of str
+        The ``C`` column names.
+    valid : numpy.ndarray
+        bool ``(F,)``: False where the frame's pose could not be embedded.
+    """
+
+    counts: np.ndarray
+    class_names: tuple[str, ...]
+    valid: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def as_dicts(self) -> list[dict[str, int]]:
+        """One ``{class_name: count}`` dict per frame, as ``PoseClassifier.__call__`` gives."""
+        return [_as_dict(row, self.class_names) for row in self.counts]
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """A training sample whose own class does not win its classification (SPEC 4)."""
+
+    index: int
+    name: str
+    class_name: str
+    detected_classes: tuple[str, ...]
+    counts: dict[str, int]
+    source: str
+
+
+class PoseClassifier:
+    """Classify BlazePose landmarks with the two-stage max/mean k-NN of SPEC 4.
+
+    Parameters
+    ----------
+    samples : SampleSet or str or os.PathLike
+        Labelled poses, or a path that :func:`pyengine.load_samples` reads.
+    backend : {"auto", "native", "numba", "reference"}
+        Implementation to run. ``"auto"`` takes the fastest one available, unless the
+        environment variable ``PYENGINE_BACKEND`` names one.
+    top_n_by_max_distance : int
+        Samples kept by stage 1 (smallest maximum per-coordinate distance).
+    top_n_by_mean_distance : int
+        Samples kept by stage 2 (smallest mean distance); they vote for their classes.
+    axes_weights : tuple of float
+        Weights of the x, y, z coordinate differences (finite, ``>= 0``).
+    torso_size_multiplier : float
+        Pose size is at least this many torso lengths (finite, ``> 0``).
+
+    Raises
+    ------
+    SampleFileError
+        A sample cannot be embedded (its pose size is zero); the message names its row.
+    BackendError
+        The requested back end is not available here.
+    """
+
+    def __init__(
+        self,
+        samples: SampleSet | str | os.PathLike[str],
+        *,
+        backend: str = "auto",
+        top_n_by_max_distance: int = 30,
+        top_n_by_mean_distance: int = 10,
+        axes_weights: Sequence[float] = (1.0, 1.0, 0.2),
+        torso_size_multiplier: float = 2.5,
+    ) -> None:
+        if not isinstance(samples, SampleSet):
+            samples = load_samples(samples)
+        if len(samples) == 0:
+            raise SampleFileError("the sample set is empty")
+        self.params = _checked_params(
+            top_n_by_max_distance, top_n_by_mean_distance, axes_weights, torso_size_multiplier
+        )
+        try:
+            self._backend = backends.resolve(backend)
+        except (ImportError, ValueError) as exc:
+            raise BackendError(str(exc)) from exc
+        self.samples = samples
+        self._check_samples_embed()
+        self._engine = self._backend.Engine(
+            samples.landmarks, samples.class_ids, len(samples.class_names), self.params
+        )
+
+    @property
+    def backend(self) -> str:
+        """Name of the back end in use."""
+        return self._backend.NAME
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The sample set's classes, in the column order of :meth:`classify_batch`."""
+        return self.samples.class_names
+
+    def __repr__(self) -> str:
+        return (
+            f"PoseClassifier({len(self.samples)} samples, classes={list(self.class_names)}, "
+            f"backend={self.backend!r})"
+        )
+
+    def __call__(self, landmarks: np.ndarray) -> dict[str, int]:
+        """Classify one ``(33, 3)`` pose into ``{class_name: neighbour count}``.
+
+        Raises
+        ------
+        InvalidPoseError
+            The landmarks have the wrong shape, hold NaN/inf, or span no area.
+        """
+        result = self.classify_batch(_one_pose(landmarks)[None])
+        if not result.valid[0]:
+            raise InvalidPoseError(
+                "pose cannot be embedded: its hips, shoulders and landmarks span no area "
+                "(pose size 0) or its embedding overflows"
+            )
+        return _as_dict(result.counts[0], self.class_names)
+
+    def classify_frame(self, landmarks: np.ndarray | None) -> dict[str, int]:
+        """Like calling the classifier, but ``{}`` ("no pose") for ``None`` or a bad pose.
+
+        This is what a live loop wants: MediaPipe found no person, or found one that
+        cannot be embedded, and the frame simply has no classification.
+        """
+        if landmarks is None:
+            return {}
+        landmarks = np.asarray(landmarks, dtype=np.float32)
+        if landmarks.shape != (N_LANDMARKS, N_DIMS):
+            raise InvalidPoseError(f"landmarks must have shape (33, 3), got {landmarks.shape}")
+        counts, valid = self._engine.counts(landmarks[None])
+        return _as_dict(counts[0], self.class_names) if valid[0] else {}
+
+    def classify_batch(self, frames: np.ndarray) -> BatchResult:
+        """Classify ``(F, 33, 3)`` frames in one call.
+
+        NaN/inf or degenerate frames are not an error here: their ``valid`` flag is False
+        and their counts are 0, as a video with gaps needs.
+        """
+        frames = _frames(frames)
+        counts, valid = self._engine.counts(frames)
+        return BatchResult(counts, self.class_names, valid)
+
+    def neighbours(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the kept samples, ordered by ``(mean distance, index)``.
+
+        Returns
+        -------
+        indices : numpy.ndarray
+            int64 ``(F, k)`` with ``k = min(top_n_by_mean_distance,
+            top_n_by_max_distance, len(samples))``; ``-1`` rows for no pose.
+        valid : numpy.ndarray
+            bool ``(F,)``.
+        """
+        return self._engine.neighbours(_frames(frames))
+
+    def find_outliers(self) -> list[Outlier]:
+        """Samples whose own class is not the single most voted one (SPEC 4).
+
+        Every sample is classified against the whole set, itself included, in one
+        batch call.
+        """
+        result = self.classify_batch(self.samples.landmarks)
+        outliers = []
+        for i, row in enumerate(result.counts):
+            top = row.max()
+            detected = tuple(c for c, k in zip(self.class_names, row) if k == top and k > 0)
+            own = self.samples.labels[i]
+            if own not in detected or len(detected) != 1:
+                outliers.append(
+                    Outlier(
+                        index=i,
+                        name=self.samples.names[i],
+                        class_name=own,
+                        detected_classes=detected,
+                        counts=_as_dict(row, self.class_names),
+                        source=self.samples.sources[i],
+                    )
+                )
+        return outliers
+
+    def _check_samples_embed(self) -> None:
+        _, valid = self._backend.embed(self.samples.landmarks, self.params.torso_size_multiplier)
+        if not valid.all():
+            i = int(np.argmin(valid))
+            raise SampleFileError(
+                f"{self.samples.sources[i]}: sample {self.samples.names[i]!r} cannot be embedded "
+                "(its pose size is 0: hips, shoulders and landmarks on one point)"
+            )
+
+
+def _as_dict(row: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
+    return {c: int(k) for c, k in zip(class_names, row) if k > 0}
+
+
+def _one_pose(landmarks: np.ndarray) -> np.ndarray:
+    arr = np.asarray(landmarks, dtype=np.float32)
+    if arr.shape != (N_LANDMARKS, N_DIMS):
+        raise InvalidPoseError(f"landmarks must have shape (33, 3), got {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        landmark, axis = (int(v) for v in np.argwhere(bad)[0])
+        raise InvalidPoseError(
+            f"landmark {landmark} ({LANDMARK_NAMES[landmark]}) {'xyz'[axis]} is {arr[landmark, axis]}"
+        )
+    return arr
+
+
+def _frames(frames: np.ndarray) -> np.ndarray:
+    arr = np.ascontiguousarray(frames, dtype=np.float32)
+    if arr.ndim != 3 or arr.shape[1:] != (N_LANDMARKS, N_DIMS):
+        raise InvalidPoseError(f"frames must have shape (F, 33, 3), got {arr.shape}")
+    return arr
+
+
+def _checked_params(top_max, top_mean, weights, multiplier) -> backends.Params:
+    for name, value in (("top_n_by_max_distance", top_max), ("top_n_by_mean_distance", top_mean)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    weights = tuple(float(w) for w in weights)
+    if len(weights) != 3 or not all(math.isfinite(w) and w >= 0 for w in weights):
+        raise ValueError(f"axes_weights must be three finite numbers >= 0, got {weights}")
+    multiplier = float(multiplier)
+    if not (math.isfinite(multiplier) and multiplier > 0):
+        raise ValueError(f"torso_size_multiplier must be finite and > 0, got {multiplier}")
+    return backends.Params(int(top_max), int(top_mean), weights, multiplier)
