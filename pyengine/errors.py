@@ -24,3 +24,19 @@ class UnknownClassError(PyengineError, KeyError):
 
 class BackendError(PyengineError, RuntimeError):
     """A back end was asked for that cannot run here."""
+
+
+class VideoError(PyengineError, OSError):
+    """A video that does not exist, cannot be opened, or is corrupt or truncated."""
+
+
+class CameraError(PyengineError, OSError):
+    """No camera at that index, or no display to show it on."""
+
+
+class ModelUnavailableError(PyengineError, RuntimeError):
+    """A pose model that is not on this machine (MediaPipe would try to download it)."""
+
+
+class LandmarkFileError(PyengineError, ValueError):
+    """A landmark file that is missing, malformed, or of another format version."""
