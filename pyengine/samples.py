@@ -15,8 +15,9 @@ import csv
 import io
 import math
 import os
+import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,7 +29,9 @@ from .landmarks import N_COORDS, N_DIMS, N_LANDMARKS, coordinate_name
 
 #: Line ending of every CSV pyengine writes (the csv module's default, and ML Kit's).
 LINE_END = "\r\n"
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 DEFAULT_SAMPLES_FILE = "fitness_pose_samples.csv"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class SampleSet:
         Per sample: its name, its class, and ``"file:line"`` where it was read.
     fields : tuple of tuple of str
         Per sample: the 99 coordinate fields exactly as they were written.
+    line_ends : tuple of str
+        Per sample: the line ending its row had (``"\\r\\n"``, ``"\\n"``, or ``""`` for a last
+        line without one), so that rewriting a file reproduces it byte for byte.
     class_names : tuple of str
         The classes, in order of first appearance.
     class_ids : numpy.ndarray
@@ -64,13 +70,16 @@ class SampleSet:
     labels: tuple[str, ...]
     sources: tuple[str, ...]
     fields: tuple[tuple[str, ...], ...]
+    line_ends: tuple[str, ...] = ()
     class_names: tuple[str, ...] = field(init=False)
     class_ids: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         n = len(self.names)
-        if not (len(self.labels) == len(self.sources) == len(self.fields) == n):
-            raise ValueError("names, labels, sources and fields must have one entry per sample")
+        if not self.line_ends:
+            object.__setattr__(self, "line_ends", (LINE_END,) * n)
+        if not (len(self.labels) == len(self.sources) == len(self.fields) == len(self.line_ends) == n):
+            raise ValueError("names, labels, sources, fields and line_ends need one entry per sample")
         if self.landmarks.shape != (n, N_LANDMARKS, N_DIMS):
             raise ValueError(f"landmarks must have shape ({n}, 33, 3), got {self.landmarks.shape}")
         class_names = tuple(dict.fromkeys(self.labels))
@@ -113,6 +122,7 @@ class SampleSet:
             labels=tuple(self.labels[i] for i in keep),
             sources=tuple(self.sources[i] for i in keep),
             fields=tuple(self.fields[i] for i in keep),
+            line_ends=tuple(self.line_ends[i] for i in keep),
         )
 
     @classmethod
@@ -201,32 +211,42 @@ class _Row:
     fields: tuple[str, ...]
     values: tuple[float, ...]
     source: str
+    line_end: str
 
 
 def _read_rows(file: Path, *, with_class: bool, class_name: str = "") -> list[_Row]:
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        with open(file, encoding="utf-8-sig", newline="") as handle:  # keep "\r\n" as read
+            text = handle.read()
     except UnicodeDecodeError as exc:
         raise SampleFileError(f"{file}: not a UTF-8 text file ({exc.reason})") from None
     except OSError as exc:
         raise SampleFileError(f"{file}: cannot read: {exc.strerror}") from None
-    rows = [_parse_row(file, line_no, rec, with_class, class_name) for line_no, rec in _records(file, text)]
+    rows = [
+        _parse_row(file, line_no, record, end, with_class, class_name)
+        for line_no, record, end in _records(file, text)
+    ]
     if not rows:
         raise SampleFileError(f"{file}: file is empty (no sample rows)")
     return rows
 
 
-def _records(file: Path, text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for record in reader:
-            if record and any(f.strip() for f in record):
-                yield reader.line_num, record
-    except csv.Error as exc:
-        raise SampleFileError(f"{file}:{reader.line_num}: {exc}") from None
+def _records(file: Path, text: str) -> Iterator[tuple[int, list[str], str]]:
+    """Non-blank CSV records with their 1-based line number and line ending."""
+    for line_no, match in enumerate(_LINE.finditer(text), start=1):
+        line, end = match.group(1), match.group(2)
+        if not line.strip():
+            continue
+        try:
+            record = next(csv.reader([line]))
+        except csv.Error as exc:
+            raise SampleFileError(f"{file}:{line_no}: {exc}") from None
+        yield line_no, record, end
 
 
-def _parse_row(file: Path, line: int, record: list[str], with_class: bool, class_name: str) -> _Row:
+def _parse_row(
+    file: Path, line: int, record: list[str], line_end: str, with_class: bool, class_name: str
+) -> _Row:
     where = f"{file}:{line}"
     n_head = 2 if with_class else 1
     if len(record) != n_head + N_COORDS:
@@ -243,7 +263,7 @@ def _parse_row(file: Path, line: int, record: list[str], with_class: bool, class
         raise SampleFileError(f"{where}: field 2 (class name) is empty")
     fields = tuple(f.strip() for f in record[n_head:])
     values = tuple(_parse_coordinate(where, n_head, i, text) for i, text in enumerate(fields))
-    return _Row(name, class_name, fields, values, where)
+    return _Row(name, class_name, fields, values, where, line_end)
 
 
 def _parse_coordinate(where: str, n_head: int, column: int, text: str) -> float:
@@ -251,7 +271,7 @@ def _parse_coordinate(where: str, n_head: int, column: int, text: str) -> float:
         value = float(text)
     except ValueError:
         value = None
-    if value is None or not math.isfinite(value) or not math.isfinite(np.float32(value)):
+    if value is None or not math.isfinite(value) or abs(value) > _FLOAT32_MAX:
         problem = "is not a number" if value is None else "is not finite"
         raise SampleFileError(
             f"{where}: field {n_head + column + 1} ({coordinate_name(column)}) {problem}: {text!r}"
@@ -267,6 +287,7 @@ def _load_rows(rows: list[_Row]) -> SampleSet:
         labels=tuple(r.class_name for r in rows),
         sources=tuple(r.source for r in rows),
         fields=tuple(r.fields for r in rows),
+        line_ends=tuple(r.line_end for r in rows),
     )
 
 
@@ -275,7 +296,7 @@ def _load_rows(rows: list[_Row]) -> SampleSet:
 
 def write_single_csv(samples: SampleSet, path: str | os.PathLike[str]) -> None:
     """Write ``samples`` in the single-CSV (ML Kit) format, atomically."""
-    rows = ([name, label, *fields] for name, label, fields in _rows(samples))
+    rows = [([n, label, *f], end) for n, label, f, end in _rows(samples)]
     atomic_write_text(Path(path), _csv_text(rows))
 
 
@@ -288,20 +309,23 @@ def write_class_folder(samples: SampleSet, folder: str | os.PathLike[str]) -> li
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for class_name in samples.class_names:
-        rows = ([n, *f] for n, label, f in _rows(samples) if label == class_name)
+        rows = [([n, *f], end) for n, label, f, end in _rows(samples) if label == class_name]
         file = folder / f"{class_name}.csv"
         atomic_write_text(file, _csv_text(rows))
         written.append(file)
     return written
 
 
-def _rows(samples: SampleSet) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    return zip(samples.names, samples.labels, samples.fields)
+def _rows(samples: SampleSet) -> Iterator[tuple[str, str, tuple[str, ...], str]]:
+    return zip(samples.names, samples.labels, samples.fields, samples.line_ends)
 
 
-def _csv_text(rows: Iterable[list[str]]) -> str:
+def _csv_text(rows: list[tuple[list[str], str]]) -> str:
+    """CSV text with each row's own line ending; only the last row may lack one."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator=LINE_END).writerows(rows)
+    for i, (record, end) in enumerate(rows):
+        is_last = i == len(rows) - 1
+        csv.writer(buffer, lineterminator=end or ("" if is_last else LINE_END)).writerow(record)
     return buffer.getvalue()
 
 
