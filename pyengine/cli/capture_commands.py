@@ -1,9 +1,280 @@
-"""Sub-commands of this area (filled in by its owner)."""
+"""``pyengine landmarks`` (run the pose model once, keep the landmarks) and ``pyengine live``.
+
+``live`` needs a camera and a display. OpenCV's Qt window back end aborts the whole
+process when it cannot reach a display, so the display is checked (and a window tried
+in a child process) before any window is created here.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import CameraError, LandmarkFileError, UnknownClassError
+
+WINDOW_TITLE = "pyengine live (r: reset, q/Esc: quit)"
+_QUIT_KEYS = {ord("q"), ord("Q"), 27}
+_RESET_KEYS = {ord("r"), ord("R")}
+_WINDOW_PROBE_TIMEOUT_S = 20.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this module's sub-commands to ``subparsers``."""
+    """Add ``landmarks`` and ``live`` to ``subparsers``."""
+    _register_landmarks(subparsers)
+    _register_live(subparsers)
+
+
+# ---------------------------------------------------------------- landmarks
+
+
+def _register_landmarks(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "landmarks",
+        help="run the pose model on a video once and save its landmarks",
+        description="Run the pose model on every frame of VIDEO and write the landmarks to "
+        "FILE (format: docs/landmark_format.md), so counting can be re-run without the model.",
+    )
+    parser.add_argument("video", metavar="VIDEO", help="video file")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", required=True, help="landmark file to write (.npz)"
+    )
+    _add_model_argument(parser)
+    parser.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_landmarks)
+
+
+def run_landmarks(args: argparse.Namespace) -> int:
+    """Extract and save the landmarks of ``args.video``; print what was found."""
+    from ..pose import open_estimator
+    from ..video.landmark_file import extract_landmarks, save_landmarks
+    from ..video.readers import VideoReader
+
+    output = Path(args.output)
+    _check_output_path(output, Path(args.video))
+    start = time.perf_counter()
+    with VideoReader(args.video) as reader, open_estimator(args.model) as estimator:
+        track = extract_landmarks(
+            reader, estimator, progress=not args.no_progress, max_frames=args.max_frames
+        )
+    elapsed = time.perf_counter() - start
+    save_landmarks(track, output)
+    share = 100.0 * track.n_valid / len(track) if len(track) else 0.0
+    print(f"frames: {len(track)}")
+    print(f"frames with a pose: {track.n_valid} ({share:.1f}%)")
+    print(f"time: {elapsed:.1f} s ({len(track) / elapsed:.1f} frames/s, model {track.model})")
+    print(f"wrote {output}")
+    return 0
+
+
+def _check_output_path(output: Path, video: Path) -> None:
+    """Fail before the slow pose model runs, not after."""
+    if not output.parent.is_dir():
+        raise LandmarkFileError(f"{output}: folder {output.parent} does not exist")
+    if output.exists() and video.exists() and output.resolve() == video.resolve():
+        raise LandmarkFileError(f"{output}: the output would overwrite the input video")
+
+
+# ---------------------------------------------------------------- live
+
+
+def _register_live(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "live",
+        help="count repetitions from a camera in a window",
+        description="Show the camera with the skeleton, repetition counts and confidence. "
+        "Keys: r resets the counts, q or Esc quits.",
+    )
+    parser.add_argument(
+        "--camera", type=int, default=0, metavar="N", help="camera index (default 0)"
+    )
+    parser.add_argument(
+        "--samples",
+        metavar="PATH",
+        help="training samples: single CSV or folder of per-class CSVs "
+        "(default: the bundled ML Kit samples)",
+    )
+    parser.add_argument(
+        "--exercise",
+        nargs="+",
+        metavar="CLASS",
+        help="class(es) whose repetitions are counted (default: every class ending in _down)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "native", "numba", "reference"),
+        help="classifier back end (default auto)",
+    )
+    _add_model_argument(parser)
+    parser.set_defaults(run=run_live)
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """Run the live camera loop until the user quits.
+
+    Raises
+    ------
+    CameraError
+        No display, no window, or no camera at the index.
+    UnknownClassError
+        An ``--exercise`` class the samples do not have.
+    """
+    from ..classifier import PoseClassifier
+    from ..pose import open_estimator
+    from ..samples import default_samples, load_samples
+    from ..video.readers import CameraReader
+
+    require_display_variable()
+    samples = default_samples() if args.samples is None else load_samples(args.samples)
+    targets = target_classes(samples, args.exercise)
+    with CameraReader(args.camera) as camera:
+        require_window()
+        classifier = PoseClassifier(samples, backend=args.backend)
+        with open_estimator(args.model) as estimator:
+            _live_loop(camera, estimator, classifier, targets)
+    return 0
+
+
+def target_classes(samples, requested: Sequence[str] | None) -> tuple[str, ...]:
+    """The classes to count: ``requested`` (each checked), or every class ending in ``_down``.
+
+    Raises
+    ------
+    UnknownClassError
+        A requested class is not in the samples, or none ends in ``_down``.
+    """
+    if requested:
+        for name in requested:
+            samples.require_class(name)
+        return tuple(dict.fromkeys(requested))
+    defaults = tuple(c for c in samples.class_names if c.endswith("_down"))
+    if not defaults:
+        raise UnknownClassError(
+            f"no class ends in _down; choose the classes to count with --exercise "
+            f"(the samples have: {', '.join(samples.class_names)})"
+        )
+    return defaults
+
+
+def require_display_variable() -> None:
+    """On Linux, raise :class:`CameraError` unless ``DISPLAY`` or ``WAYLAND_DISPLAY`` is set."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise CameraError(
+            "no display to show the live window on (neither DISPLAY nor WAYLAND_DISPLAY is "
+            "set); run it in a desktop session, or count a video with 'pyengine count'"
+        )
+
+
+def require_window() -> None:
+    """On Linux, raise :class:`CameraError` unless a child process can open an OpenCV window.
+
+    OpenCV's Qt back end aborts the process (no exception) when the display cannot be
+    reached, so the attempt is made in a child process that is allowed to die.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    probe = "import cv2; cv2.namedWindow('pyengine-probe'); cv2.destroyAllWindows()"
+    display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            timeout=_WINDOW_PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CameraError(
+            f"opening a window on display {display!r} did not finish in "
+            f"{_WINDOW_PROBE_TIMEOUT_S:g} s"
+        ) from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        reason = lines[0] if lines else f"exit status {done.returncode}"
+        raise CameraError(f"cannot open a window on display {display!r}: {reason}")
+
+
+def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
+    import cv2
+
+    from ..counter import RepetitionCounter
+    from ..smoothing import EMASmoothing
+    from ..video.render import Renderer
+
+    smoothing = EMASmoothing()
+    counters = {c: RepetitionCounter(c) for c in targets}
+    renderer = Renderer(
+        camera.info.width,
+        camera.info.height,
+        targets,
+        top_n=classifier.params.top_n_by_mean_distance,
+    )
+    try:
+        for frame in camera:
+            landmarks = estimator(frame.image, frame.time_s)
+            raw = classifier.classify_frame(landmarks)
+            pose = landmarks if raw else None  # a pose that cannot be embedded is no pose
+            smoothed = smoothing(raw)
+            counts = {
+                c: counter(smoothed if pose is not None else None)
+                for c, counter in counters.items()
+            }
+            renderer.draw(frame.image, pose, counts, raw, smoothed)
+            key = _show(frame.image)
+            if key in _QUIT_KEYS or _window_closed():
+                break
+            if key in _RESET_KEYS:
+                smoothing.reset()
+                renderer.reset()
+                for counter in counters.values():
+                    counter.reset()
+    finally:
+        cv2.destroyAllWindows()
+    print(", ".join(f"{c}: {counter.n_repeats}" for c, counter in counters.items()))
+
+
+def _show(image) -> int:
+    import cv2
+
+    try:
+        cv2.imshow(WINDOW_TITLE, image)
+        return cv2.waitKey(1) & 0xFF
+    except cv2.error as exc:
+        raise CameraError(f"cannot show the live window: {exc}") from None
+
+
+def _window_closed() -> bool:
+    import cv2
+
+    try:
+        return cv2.getWindowProperty(WINDOW_TITLE, cv2.WND_PROP_VISIBLE) < 1
+    except cv2.error:
+        return True
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _add_model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default="full",
+        metavar="full|PATH.task",
+        help="pose model: 'full' (bundled with MediaPipe) or a MediaPipe "
+        "Tasks .task file (default full)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
