@@ -1,0 +1,290 @@
+"""Keep a bootstrapped training set consistent: class CSVs and annotated images agree.
+
+After bootstrapping, a person looks through ``images_out/<class>/`` and deletes the
+images whose pose is wrong. :func:`align` then drops the CSV rows of the deleted images
+and deletes the images that have no CSV row (those where MediaPipe found no pose).
+
+This module also holds what the other training tools share: the error type, reading
+and rewriting class CSVs line by line (kept rows stay byte for byte as they were), and
+atomic file writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import PyengineError, SampleFileError
+from ..landmarks import N_COORDS
+from ..samples import atomic_write_text
+
+#: Image files the training tools read and write (compared case-insensitively).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+# The same line split as pyengine.samples, so line numbers in ``SampleSet.sources`` match.
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
+_BOM = "\ufeff"
+
+
+class TrainingFolderError(PyengineError, OSError):
+    """A training folder that is missing, is not a folder, or cannot be written."""
+
+
+@dataclass(frozen=True)
+class CsvLine:
+    """One line of a sample CSV: its 1-based number, text, line ending and sample name.
+
+    ``name`` is empty for blank lines, which are kept as they are.
+    """
+
+    number: int
+    text: str
+    end: str
+    name: str
+
+
+@dataclass
+class CsvFile:
+    """The lines of a sample CSV, kept exactly (including a byte-order mark)."""
+
+    path: Path
+    lines: list[CsvLine]
+    bom: str = ""
+
+    @property
+    def rows(self) -> list[CsvLine]:
+        """The lines that hold a sample."""
+        return [line for line in self.lines if line.name]
+
+    def text(self, lines: Iterable[CsvLine] | None = None) -> str:
+        """File text made of ``lines`` (default: all of them), each with its own ending."""
+        lines = list(self.lines if lines is None else lines)
+        parts = [self.bom]
+        for i, line in enumerate(lines):
+            is_last = i == len(lines) - 1
+            parts.append(line.text + (line.end or ("" if is_last else "\r\n")))
+        return "".join(parts)
+
+
+def read_sample_csv(path: Path, *, n_head: int = 1) -> CsvFile:
+    """Read a sample CSV line by line (``n_head`` = 1 for a class CSV, 2 for a single CSV).
+
+    Only the field count and the name are checked here; coordinates are checked by
+    :func:`pyengine.load_samples` when the samples are used.
+
+    Raises
+    ------
+    SampleFileError
+        The file cannot be read, is not UTF-8, or a row has the wrong number of fields.
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise SampleFileError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise SampleFileError(f"{path}: cannot read: {exc.strerror}") from None
+    bom = _BOM if text.startswith(_BOM) else ""
+    lines = []
+    for number, match in enumerate(_LINE.finditer(text[len(bom) :]), start=1):
+        line, end = match.group(1), match.group(2)
+        if not line and not end:
+            continue  # the empty match at the end of the text
+        lines.append(CsvLine(number, line, end, _row_name(path, number, line, n_head)))
+    return CsvFile(path, lines, bom)
+
+
+def _row_name(path: Path, number: int, line: str, n_head: int) -> str:
+    if not line.strip():
+        return ""
+    try:
+        record = next(csv.reader([line]))
+    except csv.Error as exc:
+        raise SampleFileError(f"{path}:{number}: {exc}") from None
+    if len(record) != n_head + N_COORDS:
+        raise SampleFileError(
+            f"{path}:{number}: expected {n_head + N_COORDS} fields, found {len(record)}"
+        )
+    name = record[0].strip()
+    if not name:
+        raise SampleFileError(f"{path}:{number}: field 1 (sample name) is empty")
+    return name
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def ensure_writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and check that a file can be created in it.
+
+    A real probe file is used because permission bits say nothing when running as root.
+
+    Raises
+    ------
+    TrainingFolderError
+        Naming ``what`` (e.g. "images output folder") and the path.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise TrainingFolderError(f"{what} {folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".pyengine-write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise TrainingFolderError(f"{what} {folder} is not writable: {exc.strerror}") from None
+
+
+def require_folder(folder: Path, what: str) -> Path:
+    """Return ``folder`` as a Path, or raise :class:`TrainingFolderError` if it is not one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise TrainingFolderError(f"{what} {folder} {problem}")
+    return folder
+
+
+def is_image_file(path: Path) -> bool:
+    """True for a visible regular file named ``*.jpg``, ``*.jpeg`` or ``*.png``."""
+    return (
+        path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+    )
+
+
+# ---------------------------------------------------------------- align
+
+
+@dataclass
+class AlignReport:
+    """What :func:`align` did (or, with ``dry_run``, would do).
+
+    Attributes
+    ----------
+    dropped_rows : list of (str, str)
+        ``(class_name, sample_name)`` of CSV rows whose image is gone.
+    deleted_images : list of Path
+        Images that had no CSV row.
+    deleted_csvs : list of Path
+        Class CSVs left with no row, deleted rather than left empty.
+    warnings : list of str
+        Classes present on one side only, which are left alone.
+    dry_run : bool
+    """
+
+    dropped_rows: list[tuple[str, str]] = field(default_factory=list)
+    deleted_images: list[Path] = field(default_factory=list)
+    deleted_csvs: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """True when something was (or would be) dropped or deleted."""
+        return bool(self.dropped_rows or self.deleted_images or self.deleted_csvs)
+
+
+def align(
+    csvs: str | os.PathLike[str], images: str | os.PathLike[str], *, dry_run: bool = False
+) -> AlignReport:
+    """Make class CSVs and annotated images agree, as SPEC 8 asks.
+
+    For every class that has both ``csvs/<class>.csv`` and ``images/<class>/``: drop the
+    rows whose image (named like the row's sample) is gone, and delete the images that
+    have no row. A class present on one side only is reported and left alone, so that a
+    wrong path can never wipe a whole class.
+
+    Parameters
+    ----------
+    csvs : str or os.PathLike
+        Folder of per-class CSVs (``csvs_out`` of :func:`bootstrap_images`).
+    images : str or os.PathLike
+        Folder of per-class image folders (``images_out``).
+    dry_run : bool
+        Only report what would be done.
+
+    Returns
+    -------
+    AlignReport
+
+    Raises
+    ------
+    TrainingFolderError
+        A folder does not exist.
+    SampleFileError
+        A class CSV is malformed (nothing is changed then).
+    """
+    csv_folder = require_folder(Path(csvs), "CSV folder")
+    image_folder = require_folder(Path(images), "images folder")
+    csv_files = {p.stem: p for p in sorted(csv_folder.iterdir()) if _is_class_csv(p)}
+    image_dirs = {
+        p.name: p
+        for p in sorted(image_folder.iterdir())
+        if p.is_dir() and not p.name.startswith(".")
+    }
+    report = AlignReport(dry_run=dry_run)
+    for name in sorted(set(image_dirs) - set(csv_files)):
+        report.warnings.append(f"class {name!r}: images but no {name}.csv; left alone")
+    for name in sorted(set(csv_files) - set(image_dirs)):
+        report.warnings.append(f"class {name!r}: a CSV but no image folder; left alone")
+    plans = [
+        _plan_class(name, read_sample_csv(csv_files[name]), image_dirs[name])
+        for name in sorted(set(csv_files) & set(image_dirs))
+    ]  # read every CSV first: a malformed one stops everything before any change
+    for plan in plans:
+        _apply_plan(plan, report, dry_run)
+    return report
+
+
+def _is_class_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv" and path.is_file() and not path.name.startswith(".")
+
+
+@dataclass
+class _ClassPlan:
+    class_name: str
+    csv: CsvFile
+    keep: list[CsvLine]
+    dropped: list[CsvLine]
+    orphan_images: list[Path]
+
+
+def _plan_class(class_name: str, csv_file: CsvFile, image_dir: Path) -> _ClassPlan:
+    images = {p.name: p for p in image_dir.iterdir() if is_image_file(p)}
+    row_names = {line.name for line in csv_file.rows}
+    keep = [line for line in csv_file.lines if not line.name or line.name in images]
+    dropped = [line for line in csv_file.rows if line.name not in images]
+    orphans = sorted(path for name, path in images.items() if name not in row_names)
+    return _ClassPlan(class_name, csv_file, keep, dropped, orphans)
+
+
+def _apply_plan(plan: _ClassPlan, report: AlignReport, dry_run: bool) -> None:
+    report.dropped_rows.extend((plan.class_name, line.name) for line in plan.dropped)
+    report.deleted_images.extend(plan.orphan_images)
+    has_rows = any(line.name for line in plan.keep)
+    if plan.dropped and not has_rows:
+        report.deleted_csvs.append(plan.csv.path)
+    if dry_run:
+        return
+    if plan.dropped:
+        if has_rows:
+            atomic_write_text(plan.csv.path, plan.csv.text(plan.keep))
+        else:
+            plan.csv.path.unlink()
+    for image in plan.orphan_images:
+        image.unlink(missing_ok=True)
