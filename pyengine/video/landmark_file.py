@@ -221,20 +221,16 @@ def _metadata(track: LandmarkTrack) -> dict[str, Any]:
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise LandmarkFileError(
-            f"{path}: not a landmark file (not an .npz archive: {exc})"
-        ) from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise LandmarkFileError(
-            f"{path}: not a landmark file (a bare .npy array, not an .npz archive)"
-        )
-    try:
-        with loaded:
-            return {key: loaded[key] for key in loaded.files}
+        with open(path, "rb") as file:  # our own handle: np.load leaks it on a bad zip
+            loaded = np.load(file, allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded:
+                    return {key: loaded[key] for key in loaded.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise LandmarkFileError(f"{path}: corrupt landmark file ({exc})") from None
+        raise LandmarkFileError(
+            f"{path}: not a landmark file (not a readable .npz archive: {exc})"
+        ) from None
+    raise LandmarkFileError(f"{path}: not a landmark file (a bare .npy array, not an .npz archive)")
 
 
 def _parse_metadata(raw: np.ndarray | None, where: str) -> Mapping[str, Any]:
