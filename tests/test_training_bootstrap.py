@@ -258,6 +258,16 @@ def test_output_folder_that_cannot_be_written_fails_before_any_work(frames, tmp_
         locked.chmod(0o755)
 
 
+def test_output_images_never_overwrite_the_input_images(tmp_path):
+    original = tmp_path / "in" / "squat_up" / "a.png"
+    original.parent.mkdir(parents=True)
+    assert cv2.imwrite(str(original), np.zeros((8, 8, 3), np.uint8))
+    before = original.read_bytes()
+    with pytest.raises(TrainingFolderError, match="would overwrite the originals"):
+        bootstrap_images(tmp_path / "in", tmp_path / "c", tmp_path / "in", progress=False)
+    assert original.read_bytes() == before and not (tmp_path / "c").exists()
+
+
 def test_cli_bootstrap_error_names_the_folder(tmp_path, capsys):
     status = main(["bootstrap", str(tmp_path / "nope"), "--csvs-out", "c", "--images-out", "i"])
     assert status == 2

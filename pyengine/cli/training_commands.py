@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import training
 from ..classifier import Outlier, PoseClassifier
+from ..errors import SampleFileError
 from ..samples import load_samples
 from ..training.export import format_stats
 
@@ -124,6 +125,8 @@ def _register_outliers(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_outliers(args: argparse.Namespace) -> int:
+    if args.images is not None and not args.remove:
+        raise SampleFileError("--images only makes sense with --remove")
     samples = load_samples(args.samples)
     classifier = PoseClassifier(samples, backend=args.backend)
     outliers = classifier.find_outliers()

@@ -185,6 +185,11 @@ def _plan(
             f"images input folder {images_in} holds no class folders "
             f"(expected {images_in}/<class>/*.jpg)"
         )
+    if images_out.resolve() == images_in.resolve():
+        raise TrainingFolderError(
+            f"images output folder {images_out} is the input folder: annotated images "
+            "would overwrite the originals"
+        )
     ensure_writable_folder(csvs_out, "CSV output folder")
     ensure_writable_folder(images_out, "images output folder")
     jobs = []
