@@ -202,15 +202,59 @@ def require_window() -> None:
         raise CameraError(f"cannot open a window on display {display!r}: {reason}")
 
 
+class LiveCounting:
+    """Classify, smooth and count one live frame at a time (SPEC 7 without the camera).
+
+    Parameters
+    ----------
+    classifier : PoseClassifier
+    targets : sequence of str
+        Classes to count, one :class:`~pyengine.RepetitionCounter` each.
+
+    Notes
+    -----
+    A frame with no pose (or one that cannot be embedded) pushes ``{}`` into the
+    smoothing and leaves every counter as it is.
+    """
+
+    def __init__(self, classifier, targets: Sequence[str]) -> None:
+        from ..counter import RepetitionCounter
+        from ..smoothing import EMASmoothing
+
+        self.classifier = classifier
+        self.smoothing = EMASmoothing()
+        self.counters = {c: RepetitionCounter(c) for c in targets}
+
+    def __call__(self, landmarks):
+        """Feed one frame's landmarks (or ``None``).
+
+        Returns
+        -------
+        pose : numpy.ndarray or None
+            ``landmarks``, or ``None`` when the frame has no usable pose.
+        counts, raw, smoothed : dict
+            Repetitions per target class, this frame's neighbour counts, smoothed confidences.
+        """
+        raw = self.classifier.classify_frame(landmarks)
+        pose = landmarks if raw else None  # a pose that cannot be embedded is no pose
+        smoothed = self.smoothing(raw)
+        frame_input = smoothed if pose is not None else None
+        counts = {c: counter(frame_input) for c, counter in self.counters.items()}
+        return pose, counts, raw, smoothed
+
+    def reset(self) -> None:
+        """Zero every count and forget the smoothing window."""
+        self.smoothing.reset()
+        for counter in self.counters.values():
+            counter.reset()
+
+
 def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     import cv2
 
-    from ..counter import RepetitionCounter
-    from ..smoothing import EMASmoothing
     from ..video.render import Renderer
 
-    smoothing = EMASmoothing()
-    counters = {c: RepetitionCounter(c) for c in targets}
+    counting = LiveCounting(classifier, targets)
     renderer = Renderer(
         camera.info.width,
         camera.info.height,
@@ -219,26 +263,17 @@ def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     )
     try:
         for frame in camera:
-            landmarks = estimator(frame.image, frame.time_s)
-            raw = classifier.classify_frame(landmarks)
-            pose = landmarks if raw else None  # a pose that cannot be embedded is no pose
-            smoothed = smoothing(raw)
-            counts = {
-                c: counter(smoothed if pose is not None else None)
-                for c, counter in counters.items()
-            }
+            pose, counts, raw, smoothed = counting(estimator(frame.image, frame.time_s))
             renderer.draw(frame.image, pose, counts, raw, smoothed)
             key = _show(frame.image)
             if key in _QUIT_KEYS or _window_closed():
                 break
             if key in _RESET_KEYS:
-                smoothing.reset()
+                counting.reset()
                 renderer.reset()
-                for counter in counters.values():
-                    counter.reset()
     finally:
         cv2.destroyAllWindows()
-    print(", ".join(f"{c}: {counter.n_repeats}" for c, counter in counters.items()))
+    print(", ".join(f"{c}: {k.n_repeats}" for c, k in counting.counters.items()))
 
 
 def _show(image) -> int:
