@@ -4,7 +4,7 @@ The renderer has a budget of 3 ms per 720p frame, so that a live loop keeps 30 f
 a modest laptop with time left for the pose model. The result against that budget is
 recorded in ``extra_info``; it is reported, never asserted.
 
-Run with ``pytest benchmarks/bench_render.py --benchmark-enable``.
+Run with ``pytest benchmarks -k render --benchmark-enable``.
 """
 
 from __future__ import annotations
