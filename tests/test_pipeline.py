@@ -7,6 +7,7 @@ interpolated with noise) replayed frame by frame, so these tests are fast and ex
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -228,6 +229,38 @@ def test_a_writer_error_is_raised_in_the_caller(classifier):
             CountingStage(classifier, TARGETS),
             sink=BrokenSink(),
         )
+    assert _no_worker_threads()
+
+
+def test_a_writer_error_while_waiting_for_a_slow_reader_does_not_hang(classifier):
+    class SlowFrames(FrameList):
+        def __iter__(self):
+            for frame in super().__iter__():
+                time.sleep(0.02)
+                yield frame
+
+    class BrokenSink:
+        def write(self, image):
+            raise OSError("disk full")
+
+    outcome = []
+
+    def run():
+        try:
+            run_video(
+                SlowFrames(200),
+                lambda image, t: None,
+                CountingStage(classifier, TARGETS),
+                sink=BrokenSink(),
+            )
+        except OSError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=run)
+    caller.start()
+    caller.join(timeout=20)
+    assert not caller.is_alive(), "run_video hung after a writer error"
+    assert [str(e) for e in outcome] == ["disk full"]
     assert _no_worker_threads()
 
 

@@ -441,8 +441,9 @@ class _WriterThread(threading.Thread):
                     return
                 self._write(*item)
         except BaseException as exc:
+            # Not stop.set(): the main thread notices the error at its next step and
+            # then stops the reader itself; stopping it here could leave it waiting.
             self.error = exc
-            self.stop.set()
 
     def _write(self, image: np.ndarray, result: FrameResult) -> None:
         if self.renderer is not None:
@@ -531,7 +532,7 @@ def run_video(
         writer.start()
     try:
         while True:
-            item = decoded.get()
+            item = _next_decoded(decoded, reader_thread, writer)
             if item is _END:
                 break
             if isinstance(item, _Failure):
@@ -566,6 +567,18 @@ def run_video(
         _model_name(pose),
         recorded if record_landmarks else None,
     )
+
+
+def _next_decoded(decoded: queue.Queue, reader_thread: threading.Thread, writer) -> Any:
+    """The next item from the reader thread, raising at once if the writer failed."""
+    while True:
+        if writer is not None and writer.error is not None:
+            raise writer.error
+        try:
+            return decoded.get(timeout=_POLL_S)
+        except queue.Empty:
+            if not reader_thread.is_alive() and decoded.empty():
+                raise RuntimeError("the reader thread stopped without finishing") from None
 
 
 def _hand_to_writer(writer: _WriterThread, image: np.ndarray, result: FrameResult) -> None:
