@@ -246,7 +246,7 @@ def run_count(args: argparse.Namespace) -> int:
     counting = _new_counting(args, classifier, samples)
     track = load_landmarks(args.landmarks) if args.landmarks else None
     landmarks_model = None if track is None else track.model
-    if args.video is None:
+    if track is not None and args.out is None:  # the video would only be decoded for nothing
         result = _count_landmarks(args, track, counting)
     else:
         result = _count_video(args, track, counting)
