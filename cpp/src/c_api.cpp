@@ -1,0 +1,317 @@
+// The C ABI (pyengine.h) over the header-only core. Every entry point catches every
+// exception and turns it into a status code plus a thread-local message.
+#include "pyengine/pyengine.h"
+
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pyengine/core.hpp"
+
+struct pyengine_classifier {
+    pyengine::Classifier impl;
+};
+struct pyengine_smoother {
+    pyengine::EMASmoothing impl;
+};
+struct pyengine_counter {
+    pyengine::RepetitionCounter impl;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+int32_t fail(int32_t status, const std::string& message) {
+    try {
+        g_last_error = message;
+    } catch (...) {
+    }
+    return status;
+}
+
+// Runs fn(); maps exceptions to status codes.
+template <typename Fn>
+int32_t guarded(Fn&& fn) {
+    try {
+        g_last_error.clear();
+        return fn();
+    } catch (const pyengine::SampleFileError& e) {
+        const std::string m = e.what();
+        const bool io = m.find("no such file") != std::string::npos ||
+                        m.find("cannot read") != std::string::npos ||
+                        m.find("cannot list") != std::string::npos;
+        const bool sample = m.find("cannot be embedded") != std::string::npos;
+        return fail(io ? PYENGINE_ERR_IO : sample ? PYENGINE_ERR_INVALID_SAMPLE : PYENGINE_ERR_PARSE, m);
+    } catch (const pyengine::InvalidSampleError& e) {
+        return fail(PYENGINE_ERR_INVALID_SAMPLE, e.what());
+    } catch (const std::invalid_argument& e) {
+        return fail(PYENGINE_ERR_INVALID_ARGUMENT, e.what());
+    } catch (const std::bad_alloc&) {
+        return fail(PYENGINE_ERR_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& e) {
+        return fail(PYENGINE_ERR_INTERNAL, e.what());
+    } catch (...) {
+        return fail(PYENGINE_ERR_INTERNAL, "unknown internal error");
+    }
+}
+
+pyengine::Params to_params(const pyengine_params* p) {
+    pyengine::Params out;
+    if (p) {
+        out.top_n_by_max_distance = p->top_n_by_max_distance;
+        out.top_n_by_mean_distance = p->top_n_by_mean_distance;
+        for (int a = 0; a < 3; ++a) out.axes_weights[a] = p->axes_weights[a];
+        out.torso_size_multiplier = p->torso_size_multiplier;
+    }
+    out.validate();
+    return out;
+}
+
+#define PYENGINE_REQUIRE(cond, msg) \
+    do {                            \
+        if (!(cond)) return fail(PYENGINE_ERR_INVALID_ARGUMENT, msg); \
+    } while (0)
+
+}  // namespace
+
+extern "C" {
+
+const char* pyengine_version(void) { return PYENGINE_VERSION_STRING; }
+
+int32_t pyengine_version_number(void) {
+    return PYENGINE_VERSION_MAJOR * 10000 + PYENGINE_VERSION_MINOR * 100 + PYENGINE_VERSION_PATCH;
+}
+
+const char* pyengine_last_error(void) { return g_last_error.c_str(); }
+
+const char* pyengine_status_string(int32_t status) {
+    switch (status) {
+        case PYENGINE_OK: return "ok";
+        case PYENGINE_NO_POSE: return "no pose";
+        case PYENGINE_ERR_INVALID_ARGUMENT: return "invalid argument";
+        case PYENGINE_ERR_IO: return "file not found or unreadable";
+        case PYENGINE_ERR_PARSE: return "malformed sample file";
+        case PYENGINE_ERR_INVALID_SAMPLE: return "a sample cannot be embedded";
+        case PYENGINE_ERR_BUFFER_TOO_SMALL: return "buffer too small";
+        case PYENGINE_ERR_OUT_OF_MEMORY: return "out of memory";
+        case PYENGINE_ERR_INTERNAL: return "internal error";
+        default: return "unknown status";
+    }
+}
+
+void pyengine_params_default(pyengine_params* params) {
+    if (!params) return;
+    const pyengine::Params d;
+    params->top_n_by_max_distance = d.top_n_by_max_distance;
+    params->top_n_by_mean_distance = d.top_n_by_mean_distance;
+    for (int a = 0; a < 3; ++a) params->axes_weights[a] = d.axes_weights[a];
+    params->torso_size_multiplier = d.torso_size_multiplier;
+}
+
+int32_t pyengine_classifier_create_from_csv(const char* path, const pyengine_params* params,
+                                            pyengine_classifier** out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(out, "out must not be NULL");
+        *out = nullptr;
+        PYENGINE_REQUIRE(path, "path must not be NULL");
+        const pyengine::Params p = to_params(params);
+        pyengine::SampleSet samples = pyengine::load_samples(path);
+        *out = new pyengine_classifier{pyengine::make_classifier(samples, p)};
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_classifier_create_from_ids(const float* landmarks, int32_t n_samples,
+                                            const int32_t* class_ids, int32_t n_classes,
+                                            const char* const* class_names,
+                                            const pyengine_params* params,
+                                            pyengine_classifier** out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(out, "out must not be NULL");
+        *out = nullptr;
+        PYENGINE_REQUIRE(n_samples >= 1, "n_samples must be >= 1");
+        PYENGINE_REQUIRE(n_classes >= 1, "n_classes must be >= 1");
+        PYENGINE_REQUIRE(landmarks && class_ids && class_names,
+                         "landmarks, class_ids and class_names must not be NULL");
+        std::vector<std::string> names;
+        for (int32_t c = 0; c < n_classes; ++c) {
+            PYENGINE_REQUIRE(class_names[c], "class_names[" + std::to_string(c) + "] is NULL");
+            names.emplace_back(class_names[c]);
+        }
+        const pyengine::Params p = to_params(params);
+        *out = new pyengine_classifier{pyengine::Classifier(
+            landmarks, static_cast<std::size_t>(n_samples), class_ids, n_classes, p, names)};
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_classifier_create_from_labels(const float* landmarks, int32_t n_samples,
+                                               const char* const* labels,
+                                               const pyengine_params* params,
+                                               pyengine_classifier** out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(out, "out must not be NULL");
+        *out = nullptr;
+        PYENGINE_REQUIRE(n_samples >= 1, "n_samples must be >= 1");
+        PYENGINE_REQUIRE(landmarks && labels, "landmarks and labels must not be NULL");
+        std::vector<std::string> names;
+        std::unordered_map<std::string, int32_t> index;
+        std::vector<int32_t> ids(static_cast<std::size_t>(n_samples));
+        for (int32_t s = 0; s < n_samples; ++s) {
+            PYENGINE_REQUIRE(labels[s], "labels[" + std::to_string(s) + "] is NULL");
+            auto it = index.find(labels[s]);
+            if (it == index.end()) {
+                it = index.emplace(labels[s], static_cast<int32_t>(names.size())).first;
+                names.emplace_back(labels[s]);
+            }
+            ids[static_cast<std::size_t>(s)] = it->second;
+        }
+        const pyengine::Params p = to_params(params);
+        *out = new pyengine_classifier{pyengine::Classifier(
+            landmarks, static_cast<std::size_t>(n_samples), ids.data(),
+            static_cast<int>(names.size()), p, names)};
+        return PYENGINE_OK;
+    });
+}
+
+void pyengine_classifier_destroy(pyengine_classifier* classifier) { delete classifier; }
+
+int32_t pyengine_classifier_n_classes(const pyengine_classifier* c) {
+    return c ? c->impl.n_classes() : 0;
+}
+int32_t pyengine_classifier_n_samples(const pyengine_classifier* c) {
+    return c ? static_cast<int32_t>(c->impl.n_samples()) : 0;
+}
+int32_t pyengine_classifier_n_neighbours(const pyengine_classifier* c) {
+    return c ? static_cast<int32_t>(c->impl.k()) : 0;
+}
+
+const char* pyengine_classifier_class_name(const pyengine_classifier* c, int32_t index) {
+    if (!c || index < 0 || index >= c->impl.n_classes()) return nullptr;
+    const auto& names = c->impl.class_names();
+    if (static_cast<std::size_t>(index) >= names.size()) return nullptr;
+    return names[static_cast<std::size_t>(index)].c_str();
+}
+
+int32_t pyengine_classifier_class_index(const pyengine_classifier* c, const char* name) {
+    if (!c || !name) return -1;
+    const auto& names = c->impl.class_names();
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return static_cast<int32_t>(i);
+    return -1;
+}
+
+int32_t pyengine_classify(const pyengine_classifier* c, const float* landmarks, int32_t* counts,
+                          int32_t counts_len) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(c && landmarks && counts, "classifier, landmarks and counts must not be NULL");
+        if (counts_len < c->impl.n_classes())
+            return fail(PYENGINE_ERR_BUFFER_TOO_SMALL,
+                        "counts_len " + std::to_string(counts_len) + " < n_classes " +
+                            std::to_string(c->impl.n_classes()));
+        return c->impl.counts(landmarks, counts) ? PYENGINE_OK : PYENGINE_NO_POSE;
+    });
+}
+
+int32_t pyengine_classify_neighbours(const pyengine_classifier* c, const float* landmarks,
+                                     int32_t* indices, int32_t indices_len) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(c && landmarks && indices,
+                         "classifier, landmarks and indices must not be NULL");
+        if (indices_len < 0 || static_cast<std::size_t>(indices_len) < c->impl.k())
+            return fail(PYENGINE_ERR_BUFFER_TOO_SMALL,
+                        "indices_len " + std::to_string(indices_len) + " < n_neighbours " +
+                            std::to_string(c->impl.k()));
+        return c->impl.neighbours(landmarks, indices) ? PYENGINE_OK : PYENGINE_NO_POSE;
+    });
+}
+
+int32_t pyengine_classify_batch(const pyengine_classifier* c, const float* landmarks,
+                                int32_t n_frames, int32_t* counts, uint8_t* valid) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(c, "classifier must not be NULL");
+        PYENGINE_REQUIRE(n_frames >= 0, "n_frames must be >= 0");
+        if (n_frames == 0) return PYENGINE_OK;
+        PYENGINE_REQUIRE(landmarks && counts, "landmarks and counts must not be NULL");
+        c->impl.counts_batch(landmarks, static_cast<std::size_t>(n_frames), counts, valid);
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_embed(const float* landmarks, double torso_size_multiplier, float* out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(landmarks && out, "landmarks and out must not be NULL");
+        PYENGINE_REQUIRE(std::isfinite(torso_size_multiplier) && torso_size_multiplier >= 0.0,
+                         "torso_size_multiplier must be finite and >= 0");
+        return pyengine::embed(landmarks, torso_size_multiplier, out) ? PYENGINE_OK
+                                                                      : PYENGINE_NO_POSE;
+    });
+}
+
+int32_t pyengine_smoother_create(int32_t n_classes, int32_t window_size, double alpha,
+                                 pyengine_smoother** out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(out, "out must not be NULL");
+        *out = nullptr;
+        *out = new pyengine_smoother{pyengine::EMASmoothing(n_classes, window_size, alpha)};
+        return PYENGINE_OK;
+    });
+}
+
+void pyengine_smoother_destroy(pyengine_smoother* s) { delete s; }
+
+int32_t pyengine_smoother_update(pyengine_smoother* s, const int32_t* counts, double* smoothed) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(s && smoothed, "smoother and smoothed must not be NULL");
+        s->impl.update(counts, smoothed);
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_smoother_reset(pyengine_smoother* s) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(s, "smoother must not be NULL");
+        s->impl.reset();
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_counter_create(double enter_threshold, double exit_threshold,
+                                pyengine_counter** out) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(out, "out must not be NULL");
+        *out = nullptr;
+        *out = new pyengine_counter{pyengine::RepetitionCounter(enter_threshold, exit_threshold)};
+        return PYENGINE_OK;
+    });
+}
+
+void pyengine_counter_destroy(pyengine_counter* c) { delete c; }
+
+int32_t pyengine_counter_update(pyengine_counter* c, int32_t has_pose, double confidence,
+                                int32_t* n_repeats) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(c, "counter must not be NULL");
+        const int n = has_pose ? c->impl.update(confidence) : c->impl.update_no_pose();
+        if (n_repeats) *n_repeats = n;
+        return PYENGINE_OK;
+    });
+}
+
+int32_t pyengine_counter_n_repeats(const pyengine_counter* c) { return c ? c->impl.n_repeats() : 0; }
+int32_t pyengine_counter_in_pose(const pyengine_counter* c) {
+    return c ? (c->impl.pose_entered() ? 1 : 0) : 0;
+}
+int32_t pyengine_counter_reset(pyengine_counter* c) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(c, "counter must not be NULL");
+        c->impl.reset();
+        return PYENGINE_OK;
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,384 @@
+// Unit tests of the header-only core. argv[1] (optional): the ML Kit sample CSV.
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "brute_force.hpp"
+#include "harness.hpp"
+#include "pyengine/core.hpp"
+
+using namespace pyengine;
+namespace fs = std::filesystem;
+
+// A random but plausible pose: landmarks scattered around a body-sized box.
+static void random_pose(std::mt19937& rng, float* out) {
+    std::uniform_real_distribution<float> xy(100.0f, 900.0f), z(-400.0f, 400.0f);
+    for (int i = 0; i < kLandmarks; ++i) {
+        out[3 * i] = xy(rng);
+        out[3 * i + 1] = xy(rng);
+        out[3 * i + 2] = z(rng);
+    }
+}
+
+static void test_embedding() {
+    // Hips at (+-1, 0), shoulders at (+-1, -4), everything else at the hip midpoint.
+    float L[kCoords] = {};
+    auto set = [&](int i, float x, float y, float z) {
+        L[3 * i] = x; L[3 * i + 1] = y; L[3 * i + 2] = z;
+    };
+    set(lm::left_hip, -1, 0, 0);
+    set(lm::right_hip, 1, 0, 0);
+    set(lm::left_shoulder, -1, -4, 0);
+    set(lm::right_shoulder, 1, -4, 0);
+    float e[kEmbeddingSize];
+    CHECK(embed(L, 2.5, e));
+    // Pose size = max(4 * 2.5, sqrt(17)) = 10: row 0 = shoulders - hips = (0, -4, 0) / 10 * 100.
+    CHECK(e[0] == 0.0f);
+    CHECK(e[1] == (-4.0f / 10.0f) * 100.0f);
+    CHECK(e[2] == 0.0f);
+    // Row 1: L shoulder -> L elbow (elbow at the centre): (1, 4, 0) * 10.
+    CHECK(e[3] == (1.0f / 10.0f) * 100.0f && e[4] == (4.0f / 10.0f) * 100.0f);
+    // A landmark far away sets the size: max_dist wins over the torso.
+    set(lm::nose, 0, -50, 0);
+    CHECK(embed(L, 2.5, e));
+    CHECK(e[1] == (-4.0f / 50.0f) * 100.0f);
+
+    // Mirrored flag == embedding of the x-negated pose, bit for bit.
+    std::mt19937 rng(7);
+    for (int t = 0; t < 100; ++t) {
+        float P[kCoords], M[kCoords], a[kEmbeddingSize], b[kEmbeddingSize];
+        random_pose(rng, P);
+        for (int i = 0; i < kCoords; ++i) M[i] = (i % 3 == 0) ? P[i] * -1.0f : P[i];
+        CHECK(embed(P, 2.5, a, true));
+        CHECK(embed(M, 2.5, b, false));
+        CHECK(std::memcmp(a, b, sizeof a) == 0);
+    }
+
+    // Invalid poses: NaN, inf, zero size, non-finite embedding.
+    float Z[kCoords] = {};
+    CHECK(!embed(Z, 2.5, e));
+    for (int i = 0; i < kEmbeddingSize; ++i) CHECK(e[i] == 0.0f);
+    float N[kCoords];
+    random_pose(rng, N);
+    N[50] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(!embed(N, 2.5, e));
+    random_pose(rng, N);
+    N[0] = std::numeric_limits<float>::infinity();
+    CHECK(!embed(N, 2.5, e));
+    random_pose(rng, N);
+    for (float& v : N) v = v / 1000.0f;  // pose size about 1, so z / size * 100 overflows
+    N[3 * lm::left_wrist + 2] = 3.0e38f;
+    N[3 * lm::right_wrist + 2] = -3.0e38f;
+    CHECK(!embed(N, 2.5, e));
+}
+
+static int compare_with_brute_force(const std::vector<float>& samples, const std::vector<int32_t>& ids,
+                                    int n_classes, const std::vector<float>& queries, const Params& p,
+                                    const char* what) {
+    const Classifier clf(samples.data(), samples.size() / kCoords, ids.data(), n_classes, p);
+    std::vector<int32_t> got(clf.k());
+    int mismatches = 0;
+    for (std::size_t q = 0; q < queries.size() / kCoords; ++q) {
+        bool valid_bf = false;
+        const std::vector<int> want = brute_force_neighbours(samples, &queries[q * kCoords], p, &valid_bf);
+        const bool valid = clf.neighbours(&queries[q * kCoords], got.data());
+        bool same = valid == valid_bf;
+        if (same && valid) same = std::equal(want.begin(), want.end(), got.begin()) && want.size() == clf.k();
+        if (!same && ++mismatches <= 3) std::fprintf(stderr, "%s: query %zu differs\n", what, q);
+    }
+    CHECK_MSG(mismatches == 0, std::string(what) + ": " + std::to_string(mismatches) + " mismatches");
+    return mismatches;
+}
+
+static void test_classifier_synthetic() {
+    std::mt19937 rng(1234);
+    const int S = 600;
+    std::vector<float> samples(static_cast<std::size_t>(S) * kCoords);
+    std::vector<int32_t> ids(S);
+    for (int s = 0; s < S; ++s) {
+        if (s >= 200 && s % 5 == 0) {
+            // Exact duplicates of earlier samples: ties that only the index can break.
+            std::copy_n(&samples[static_cast<std::size_t>(s - 137) * kCoords], kCoords, &samples[static_cast<std::size_t>(s) * kCoords]);
+        } else if (s >= 200 && s % 5 == 1) {
+            // Mirror images of earlier samples: the mirrored query makes these tie too.
+            for (int i = 0; i < kCoords; ++i)
+                samples[static_cast<std::size_t>(s) * kCoords + i] =
+                    (i % 3 == 0 ? -1.0f : 1.0f) * samples[static_cast<std::size_t>(s - 101) * kCoords + i];
+        } else {
+            random_pose(rng, &samples[static_cast<std::size_t>(s) * kCoords]);
+        }
+        ids[s] = s % 4;
+    }
+    std::vector<float> queries;
+    for (int q = 0; q < 60; ++q) {
+        // Jittered samples (close neighbours exist) and some exact samples.
+        const int src = (q * 37) % S;
+        for (int i = 0; i < kCoords; ++i) {
+            const float v = samples[static_cast<std::size_t>(src) * kCoords + i];
+            queries.push_back(q % 3 == 0 ? v : v + std::normal_distribution<float>(0.0f, 8.0f)(rng));
+        }
+    }
+    float bad[kCoords] = {};
+    queries.insert(queries.end(), bad, bad + kCoords);  // a "no pose" query
+
+    Params p;
+    compare_with_brute_force(samples, ids, 4, queries, p, "defaults");
+    p.top_n_by_max_distance = 1;
+    p.top_n_by_mean_distance = 1;
+    compare_with_brute_force(samples, ids, 4, queries, p, "top 1");
+    p = Params();
+    p.top_n_by_max_distance = 400;  // above the sorted-array limit: the select path
+    p.top_n_by_mean_distance = 25;
+    compare_with_brute_force(samples, ids, 4, queries, p, "top 400");
+    p = Params();
+    p.top_n_by_max_distance = 5000;  // more than S
+    p.top_n_by_mean_distance = 5000;
+    compare_with_brute_force(samples, ids, 4, queries, p, "all samples");
+    p = Params();
+    p.axes_weights[0] = 0.0;
+    p.axes_weights[2] = 0.0;
+    compare_with_brute_force(samples, ids, 4, queries, p, "y only");
+    p = Params();
+    p.axes_weights[0] = p.axes_weights[1] = p.axes_weights[2] = 0.0;  // everything ties
+    compare_with_brute_force(samples, ids, 4, queries, p, "all weights zero");
+    p = Params();
+    p.torso_size_multiplier = 0.5;
+    compare_with_brute_force(samples, ids, 4, queries, p, "torso 0.5");
+    // Fewer samples than a block and than k.
+    std::vector<float> few(samples.begin(), samples.begin() + 7 * kCoords);
+    std::vector<int32_t> few_ids(ids.begin(), ids.begin() + 7);
+    compare_with_brute_force(few, few_ids, 4, queries, Params(), "7 samples");
+
+    // Counts agree with the neighbours; no-pose zeroes them.
+    const Classifier clf(samples.data(), S, ids.data(), 4);
+    std::vector<int32_t> nb(clf.k()), counts(4);
+    CHECK(clf.neighbours(&queries[kCoords], nb.data()));
+    CHECK(clf.counts(&queries[kCoords], counts.data()));
+    std::vector<int32_t> want(4, 0);
+    for (int32_t i : nb) ++want[static_cast<std::size_t>(ids[static_cast<std::size_t>(i)])];
+    CHECK(want == counts);
+    CHECK(!clf.counts(bad, counts.data()));
+    CHECK(counts == std::vector<int32_t>(4, 0));
+    // Batch == one at a time.
+    const std::size_t F = queries.size() / kCoords;
+    std::vector<int32_t> batch(F * 4);
+    std::vector<uint8_t> valid(F);
+    CHECK(clf.counts_batch(queries.data(), F, batch.data(), valid.data()) == F - 1);
+    for (std::size_t f = 0; f < F; ++f) {
+        CHECK(clf.counts(&queries[f * kCoords], counts.data()) == (valid[f] == 1));
+        CHECK(std::equal(counts.begin(), counts.end(), &batch[f * 4]));
+    }
+
+    // Bad construction arguments.
+    std::vector<int32_t> bad_ids = ids;
+    bad_ids[3] = 9;
+    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, bad_ids.data(), 4), "class id 9");
+    Params bp;
+    bp.axes_weights[1] = -1.0;
+    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, ids.data(), 4, bp), "axes_weights[1]");
+    bp = Params();
+    bp.top_n_by_mean_distance = 0;
+    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, ids.data(), 4, bp), "top_n_by_mean_distance");
+    std::vector<float> with_bad = samples;
+    std::fill_n(&with_bad[5 * kCoords], kCoords, 1.0f);
+    CHECK_THROWS(InvalidSampleError, Classifier(with_bad.data(), S, ids.data(), 4), "sample 5");
+}
+
+static void test_threads() {
+    std::mt19937 rng(99);
+    const int S = 3000;
+    std::vector<float> samples(static_cast<std::size_t>(S) * kCoords);
+    std::vector<int32_t> ids(S);
+    for (int s = 0; s < S; ++s) {
+        random_pose(rng, &samples[static_cast<std::size_t>(s) * kCoords]);
+        ids[s] = s % 3;
+    }
+    const Classifier clf(samples.data(), S, ids.data(), 3);
+    const int Q = 200;
+    std::vector<float> queries(static_cast<std::size_t>(Q) * kCoords);
+    for (int q = 0; q < Q; ++q) random_pose(rng, &queries[static_cast<std::size_t>(q) * kCoords]);
+    std::vector<int32_t> expected(static_cast<std::size_t>(Q) * clf.k());
+    for (int q = 0; q < Q; ++q) clf.neighbours(&queries[static_cast<std::size_t>(q) * kCoords], &expected[static_cast<std::size_t>(q) * clf.k()]);
+    std::atomic<int> bad{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t]() {
+            std::vector<int32_t> got(clf.k());
+            for (int rep = 0; rep < 3; ++rep)
+                for (int q = 0; q < Q; ++q) {
+                    const int qq = (q + 17 * t) % Q;
+                    clf.neighbours(&queries[static_cast<std::size_t>(qq) * kCoords], got.data());
+                    if (!std::equal(got.begin(), got.end(), &expected[static_cast<std::size_t>(qq) * clf.k()])) ++bad;
+                }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(bad.load() == 0);
+}
+
+static void test_mlkit(const std::string& path) {
+    if (path.empty() || !fs::exists(path)) {
+        std::printf("ML Kit CSV not given or absent (%s): skipping the real-data checks\n", path.c_str());
+        return;
+    }
+    const SampleSet s = load_samples(path);
+    CHECK(s.size() == 812);
+    CHECK(s.class_names.size() == 4);
+    CHECK(s.class_names[0] == "pushups_up");
+    CHECK(s.sources[0] == path + ":1");
+    CHECK(s.sources[811] == path + ":812");
+    // Every sample, and its mirror image, as a query.
+    std::vector<float> queries;
+    for (std::size_t i = 0; i < s.size(); i += 3) {
+        const float* p = &s.landmarks[i * kCoords];
+        queries.insert(queries.end(), p, p + kCoords);
+        for (int k = 0; k < kCoords; ++k) queries.push_back(k % 3 == 0 ? -p[k] : p[k]);
+    }
+    const int n = compare_with_brute_force(s.landmarks, s.class_ids, 4, queries, Params(), "ML Kit");
+    CHECK(n == 0);
+    // The first sample is a push-up "up" pose, and most of its neighbours say so.
+    const Classifier clf = make_classifier(s);
+    std::vector<int32_t> counts(4);
+    CHECK(clf.counts(s.landmarks.data(), counts.data()));
+    CHECK(counts[0] >= 6);
+    CHECK(counts[0] + counts[1] + counts[2] + counts[3] == 10);
+}
+
+static void write_file(const fs::path& p, const std::string& text) {
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+static std::string row(const std::string& head, float base, int n_coords = kCoords) {
+    std::string r = head;
+    std::mt19937 rng(static_cast<unsigned>(base));
+    std::uniform_real_distribution<float> u(0.0f, 500.0f);
+    for (int i = 0; i < n_coords; ++i) r += "," + std::to_string(base + u(rng));
+    return r;
+}
+
+static void test_samples() {
+    const fs::path dir = fs::temp_directory_path() / ("pyengine_test_samples_" + std::to_string(std::random_device{}()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "folder");
+    // Single CSV: BOM, CRLF, a quoted name with a comma, a blank line, a "+" sign.
+    const std::string single = (dir / "single.csv").string();
+    std::string r3 = row("c,b", 3.0f);
+    r3.replace(r3.find(",b,") + 3, 0, "+");
+    write_file(single, "\xEF\xBB\xBF" + row("a,up", 1.0f) + "\r\n" + row("\"b,1\",down", 2.0f) +
+                           "\r\n\r\n" + r3 + "\r\n");
+    SampleSet s = load_samples(single);
+    CHECK(s.size() == 3);
+    CHECK(s.names[1] == "b,1");
+    CHECK(s.class_names == (std::vector<std::string>{"up", "down", "b"}));
+    CHECK(s.class_ids == (std::vector<int32_t>{0, 1, 2}));
+    CHECK(s.sources[2] == single + ":4");
+
+    // Folder: files in sorted name order, class = file stem, 1 + 99 fields.
+    write_file(dir / "folder" / "zeta.csv", row("z1", 5.0f) + "\n" + row("z2", 6.0f) + "\n");
+    write_file(dir / "folder" / "alpha.CSV", row("a1", 7.0f) + "\n");
+    write_file(dir / "folder" / "notes.txt", "not a csv\n");
+    s = load_samples((dir / "folder").string());
+    CHECK(s.size() == 3);
+    CHECK(s.class_names == (std::vector<std::string>{"alpha", "zeta"}));
+    CHECK(s.names == (std::vector<std::string>{"a1", "z1", "z2"}));
+
+    // Errors name file, line and field.
+    const std::string bad = (dir / "bad.csv").string();
+    write_file(bad, row("a,up", 1.0f) + "\n" + row("b,up", 1.0f, 98) + "\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), bad + ":2: expected 101 fields (name, class, 99 coordinates), found 100");
+    std::string r = row("a,up", 1.0f);
+    std::size_t pos = 0;
+    for (int i = 0; i < 6; ++i) pos = r.find(',', pos) + 1;  // 7th field = left_eye_inner.y
+    r.replace(pos, r.find(',', pos) - pos, "abc");
+    write_file(bad, "\n" + r + "\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), bad + ":2: field 7 (left_eye_inner.y) is not a number: 'abc'");
+    r = row("a,up", 1.0f);
+    r = r.substr(0, r.rfind(',')) + ",1e39";
+    write_file(bad, r + "\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), bad + ":1: field 101 (right_foot_index.z) is not finite: '1e39'");
+    r = row("a,up", 1.0f);
+    r = r.substr(0, r.rfind(',')) + ",nan";
+    write_file(bad, r + "\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), "is not finite: 'nan'");
+    write_file(bad, row(" ,up", 1.0f) + "\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), bad + ":1: field 1 (sample name) is empty");
+    write_file(bad, "\r\n\r\n");
+    CHECK_THROWS(SampleFileError, load_samples(bad), bad + ": file is empty (no sample rows)");
+    CHECK_THROWS(SampleFileError, load_samples((dir / "missing.csv").string()), "missing.csv: no such file or folder");
+    fs::create_directories(dir / "empty");
+    CHECK_THROWS(SampleFileError, load_samples((dir / "empty").string()), "folder holds no <class_name>.csv files");
+    // A sample that cannot be embedded: every landmark on one point.
+    std::string flat = "flat,up";
+    for (int i = 0; i < kCoords; ++i) flat += ",5";
+    write_file(bad, row("a,up", 1.0f) + "\n" + flat + "\n");
+    s = load_samples(bad);
+    CHECK_THROWS(SampleFileError, make_classifier(s), bad + ":2: sample 'flat' cannot be embedded");
+    fs::remove_all(dir);
+}
+
+static void test_smoothing_and_counter() {
+    EMASmoothing sm(2, 3, 0.5);
+    double out[2];
+    const int32_t a[2] = {10, 0}, b[2] = {0, 10};
+    sm.update(a, out);
+    CHECK(out[0] == 10.0 && out[1] == 0.0);
+    sm.update(b, out);
+    // newest first: factor 1 for b, 0.5 for a.
+    CHECK(out[0] == (1.0 * 0.0 + 0.5 * 10.0) / (1.0 + 0.5));
+    CHECK(out[1] == (1.0 * 10.0 + 0.5 * 0.0) / (1.0 + 0.5));
+    sm.update_no_pose(out);
+    CHECK(out[0] == ((0.0 + 0.5 * 0.0) + 0.25 * 10.0) / ((1.0 + 0.5) + 0.25));
+    sm.update(a, out);  // window of 3: the first frame has dropped out
+    CHECK(out[0] == ((10.0 + 0.5 * 0.0) + 0.25 * 0.0) / ((1.0 + 0.5) + 0.25));
+    CHECK(out[1] == ((0.0 + 0.5 * 0.0) + 0.25 * 10.0) / ((1.0 + 0.5) + 0.25));
+    CHECK(sm.frames_in_window() == 3);
+    sm.reset();
+    sm.update(b, out);
+    CHECK(out[0] == 0.0 && out[1] == 10.0);
+    // The default alpha: factors built by repeated multiplication.
+    EMASmoothing d(1);
+    const int32_t v[1] = {7};
+    for (int i = 0; i < 12; ++i) d.update(v, out);
+    double top = 0, bottom = 0, factor = 1.0;
+    for (int i = 0; i < 10; ++i) {
+        top += factor * 7.0;
+        bottom += factor;
+        factor *= 1.0 - 0.2;
+    }
+    CHECK(out[0] == top / bottom);
+    CHECK_THROWS(std::invalid_argument, EMASmoothing(2, 0, 0.2), "window_size");
+    CHECK_THROWS(std::invalid_argument, EMASmoothing(2, 10, 0.0), "alpha");
+
+    RepetitionCounter c;  // enter > 6, leave < 4
+    const double seq[] = {0, 5, 6, 6.5, 9, 5, 4, 3.9, 2, 7, 10, 3, 6.01, 4.0, 3.99};
+    int reps = 0;
+    for (double x : seq) reps = c.update(x);
+    CHECK(reps == 3);
+    CHECK(!c.pose_entered());
+    c.update(8);
+    CHECK(c.pose_entered());
+    CHECK(c.update_no_pose() == 3);
+    CHECK(c.pose_entered());
+    CHECK(c.update(1) == 4);
+    c.reset();
+    CHECK(c.n_repeats() == 0 && !c.pose_entered());
+    CHECK_THROWS(std::invalid_argument, RepetitionCounter(4, 6), "must not exceed");
+}
+
+int main(int argc, char** argv) {
+    test_embedding();
+    test_classifier_synthetic();
+    test_threads();
+    test_mlkit(argc > 1 ? argv[1] : "");
+    test_samples();
+    test_smoothing_and_counter();
+    TEST_MAIN_END();
+}
