@@ -1,0 +1,268 @@
+"""Tests specific to the compiled back end (``pyengine._native`` and its C ABI).
+
+Parity with the reference is in ``test_parity.py`` (it runs every available back end);
+here: errors become Python exceptions with clear messages, the C++ sample loader agrees
+with Python's, the GIL is released while classifying, the module is optional, and the C
+example prints the same counts as Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyengine import backends
+from pyengine.backends import Params
+from pyengine.samples import load_samples, write_class_folder
+
+native = pytest.importorskip(
+    "pyengine.backends.native_backend", reason="pyengine._native is not built", exc_type=ImportError
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def mlkit_csv(shared_data: Path) -> Path:
+    path = shared_data / "mlkit" / "fitness_pose_samples.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.fixture(scope="module")
+def mlkit(mlkit_csv):
+    return load_samples(mlkit_csv)
+
+
+@pytest.fixture(scope="module")
+def engine(mlkit):
+    return native.Engine(mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params())
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_wrong_shapes_raise_value_error_naming_the_shape(engine):
+    with pytest.raises(ValueError, match=r"frames must have shape \(N, 33, 3\) or \(33, 3\), got \(2, 32, 3\)"):
+        engine.counts(np.zeros((2, 32, 3), np.float32))
+    with pytest.raises(ValueError, match=r"got \(99,\)"):
+        engine.neighbours(np.zeros(99, np.float32))
+    with pytest.raises(ValueError, match=r"landmarks must have shape"):
+        native.embed(np.zeros((4, 3), np.float32))
+
+
+def test_bad_engine_arguments_raise_value_error(mlkit):
+    n = len(mlkit.class_names)
+    bad_ids = mlkit.class_ids.copy()
+    bad_ids[7] = n
+    with pytest.raises(ValueError, match=rf"class id {n} of sample 7 is outside \[0, {n}\)"):
+        native.Engine(mlkit.landmarks, bad_ids, n, Params())
+    with pytest.raises(ValueError, match=r"class_ids must have shape \(812,\), got \(811,\)"):
+        native.Engine(mlkit.landmarks, mlkit.class_ids[:-1], n, Params())
+    with pytest.raises(ValueError, match=r"axes_weights\[2\] must be finite and >= 0"):
+        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Params(axes_weights=(1.0, 1.0, -0.5)))
+    with pytest.raises(ValueError, match=r"top_n_by_max_distance must be >= 1, got 0"):
+        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Params(top_n_by_max_distance=0))
+
+
+def test_a_sample_that_cannot_be_embedded_is_named(mlkit):
+    landmarks = mlkit.landmarks.copy()
+    landmarks[5] = 3.0  # every landmark on one point: pose size 0
+    with pytest.raises(native.InvalidSampleError, match=r"sample 5 cannot be embedded"):
+        native.Engine(landmarks, mlkit.class_ids, len(mlkit.class_names), Params())
+    assert issubclass(native.InvalidSampleError, ValueError)
+
+
+def test_loader_errors_name_file_line_and_field(tmp_path):
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(native.SampleFileError, match=re.escape(f"{missing}: no such file or folder")):
+        native.load_samples(missing)
+    bad = tmp_path / "bad.csv"
+    row = ["s1", "up"] + ["1.5"] * 99
+    row[8] = "x7"
+    bad.write_text("\r\n" + ",".join(row) + "\r\n")
+    message = f"{bad}:2: field 9 (left_eye.x) is not a number: 'x7'"
+    with pytest.raises(native.SampleFileError, match=re.escape(message)):
+        native.load_samples(bad)
+    assert issubclass(native.SampleFileError, ValueError)
+    # The same words as the Python loader, for these and other malformed files.
+    cases = {
+        "short.csv": ",".join(["s1", "up"] + ["1"] * 98) + "\n",
+        "inf.csv": ",".join(["s1", "up"] + ["1"] * 98 + ["1e39"]) + "\n",
+        "noname.csv": ",".join([" ", "up"] + ["1"] * 99) + "\n",
+        "empty.csv": "\r\n \r\n",
+    }
+    for name, text in {"bad.csv": None, **cases}.items():
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        with pytest.raises(ValueError) as py_err:
+            load_samples(path)
+        with pytest.raises(native.SampleFileError) as cpp_err:
+            native.load_samples(path)
+        assert str(cpp_err.value) == str(py_err.value)
+
+
+# ---------------------------------------------------------------- loader and inputs
+
+
+def test_cpp_loader_matches_python_loader(mlkit_csv, mlkit, tmp_path):
+    got = native.load_samples(mlkit_csv)
+    assert got["landmarks"].view(np.uint32).tolist() == mlkit.landmarks.view(np.uint32).tolist()
+    assert tuple(got["names"]) == mlkit.names
+    assert tuple(got["labels"]) == mlkit.labels
+    assert tuple(got["class_names"]) == mlkit.class_names
+    assert got["class_ids"].tolist() == mlkit.class_ids.tolist()
+    assert tuple(got["sources"]) == mlkit.sources
+    # The folder format, written by pyengine itself.
+    subset = mlkit.select(range(0, len(mlkit), 9))
+    write_class_folder(subset, tmp_path / "folder")
+    want = load_samples(tmp_path / "folder")
+    got = native.load_samples(tmp_path / "folder")
+    assert np.array_equal(got["landmarks"], want.landmarks)
+    assert tuple(got["class_names"]) == want.class_names
+    assert tuple(got["names"]) == want.names
+    assert tuple(got["sources"]) == want.sources
+
+
+def test_other_dtypes_and_layouts_are_converted(engine, mlkit):
+    frames = mlkit.landmarks[::40]
+    want, valid = engine.counts(frames)
+    assert valid.all()
+    as_f64 = frames.astype(np.float64)
+    assert np.array_equal(engine.counts(as_f64)[0], want)
+    strided = np.asfortranarray(frames)
+    assert np.array_equal(engine.counts(strided)[0], want)
+    assert np.array_equal(engine.counts(frames[0])[0], want[:1])  # a single (33, 3) pose
+
+
+def test_no_pose_rows(engine, mlkit):
+    frames = mlkit.landmarks[:3].copy()
+    frames[1, 4, 2] = np.nan
+    counts, valid = engine.counts(frames)
+    assert valid.tolist() == [True, False, True]
+    assert counts[1].tolist() == [0, 0, 0, 0]
+    assert counts[0].sum() == counts[2].sum() == 10
+    idx, valid = engine.neighbours(frames)
+    assert (idx[1] == -1).all() and (idx[0] >= 0).all()
+
+
+# ---------------------------------------------------------------- GIL
+
+
+def test_classification_releases_the_gil(engine, mlkit):
+    """While one thread is inside ``counts``, another thread keeps running Python code.
+
+    With the GIL held for the whole call, no Python statement of the main thread could
+    run between the worker's timestamps taken just before and just after the call.
+    """
+    frames = np.repeat(mlkit.landmarks, 25, axis=0)  # ~20,000 frames: a long call
+    window: dict[str, float] = {}
+    result: dict[str, np.ndarray] = {}
+
+    def worker():
+        window["enter"] = time.perf_counter()
+        result["counts"] = engine.counts(frames)[0]
+        window["exit"] = time.perf_counter()
+
+    ticks: list[float] = []
+    thread = threading.Thread(target=worker)
+    thread.start()
+    while thread.is_alive():
+        ticks.append(time.perf_counter())
+    thread.join()
+    inside = [t for t in ticks if window["enter"] < t < window["exit"]]
+    assert len(inside) > 100, f"the main thread ran {len(inside)} times during the call"
+    expected = engine.counts(mlkit.landmarks)[0]
+    assert np.array_equal(result["counts"], np.repeat(expected, 25, axis=0))
+
+
+def test_many_threads_share_one_engine(engine, mlkit):
+    expected, _ = engine.counts(mlkit.landmarks)
+    errors: list[str] = []
+
+    def worker(offset):
+        for start in range(offset, len(mlkit), 50):
+            got, _ = engine.counts(mlkit.landmarks[start : start + 50])
+            if not np.array_equal(got, expected[start : start + 50]):
+                errors.append(f"rows {start}..{start + 50}")
+
+    threads = [threading.Thread(target=worker, args=(i * 10,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# ---------------------------------------------------------------- optional module
+
+
+def test_missing_extension_gives_a_clear_import_error(monkeypatch):
+    import pyengine
+
+    monkeypatch.setitem(sys.modules, "pyengine._native", None)  # "import" now fails
+    monkeypatch.delattr(pyengine, "_native", raising=False)
+    monkeypatch.delitem(sys.modules, "pyengine.backends.native_backend")
+    with pytest.raises(ImportError, match=r"pyengine\._native is not available.*'numba' or 'reference'"):
+        importlib.import_module("pyengine.backends.native_backend")
+    with pytest.raises(ImportError, match=r"backend 'native' is not available"):
+        backends.load("native")
+    assert backends.resolve("auto").NAME != "native"
+
+
+# ---------------------------------------------------------------- C example
+
+
+@pytest.fixture(scope="module")
+def c_example(tmp_path_factory) -> Path:
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        pytest.skip("cmake is not installed")
+    build = tmp_path_factory.mktemp("c_example")
+    configure = [
+        cmake, "-S", str(REPO), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+        "-DPYENGINE_BUILD_PYTHON=OFF", "-DPYENGINE_BUILD_TESTS=OFF",
+        "-DPYENGINE_BUILD_BENCHMARKS=OFF", "-DPYENGINE_BUILD_EXAMPLES=ON",
+    ]  # fmt: skip
+    run = subprocess.run(configure, capture_output=True, text=True)
+    if run.returncode != 0:
+        pytest.skip(f"cannot configure the C build here: {run.stderr[-500:]}")
+    run = subprocess.run(
+        [cmake, "--build", str(build), "--target", "classify_c", "-j", os.environ.get("JOBS", "2")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    exe = build / "cpp" / "examples" / "classify_c"
+    assert exe.is_file()
+    return exe
+
+
+@pytest.mark.parametrize("index", [0, 400, 811])
+def test_c_example_prints_the_counts_python_gives(c_example, mlkit_csv, mlkit, engine, index):
+    out = subprocess.run(
+        [str(c_example), str(mlkit_csv), str(index)], capture_output=True, text=True, check=True
+    ).stdout
+    lines = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    pose = mlkit.landmarks[index]
+    mirrored = pose * np.array([-1, 1, 1], np.float32)
+    want, _ = engine.counts(np.stack([pose, mirrored]))
+    # The reference agrees too (one pose: it is slow).
+    ref = backends.load("reference").Engine(
+        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params()
+    )
+    assert np.array_equal(ref.counts(pose[None])[0][0], want[0])
+    for label, row in (("sample", want[0]), ("mirrored", want[1])):
+        expected = [f"{name}={int(n)}" for name, n in zip(mlkit.class_names, row)]
+        assert lines[label] == expected
