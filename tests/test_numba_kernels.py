@@ -132,7 +132,7 @@ def reference_dmean(s, e, f, weights):
 def test_max_distances_are_bitwise_the_reference(samples, sample_embeddings, weights):
     rng = np.random.default_rng(2)
     w = np.array(weights)
-    acc = np.empty((10, len(samples)), np.float32)
+    acc = np.empty((8, len(samples)), np.float32)
     for i in rng.choice(len(samples), 6, replace=False):
         query = samples.landmarks[i] + rng.normal(0, 10, (33, 3)).astype(np.float32)
         e, _ = embed_one(query)

@@ -102,6 +102,20 @@ def embed_into(lm, mirror, torso_size_multiplier, work, out):
 
 
 @njit(**NUMBA_FLAGS)
+def mirror_embedding(e, out):
+    """The embedding of the pose times ``(-1, 1, 1)``, from the pose's own embedding ``e``.
+
+    Every float32 step of the embedding is symmetric in the sign of x (round-to-nearest
+    is), so mirroring the pose negates the x column exactly; only the sign of a zero may
+    differ from embedding the mirrored pose, and ``|s - f|`` does not see it.
+    """
+    for j in range(_N_EMBED):
+        out[j, 0] = -e[j, 0]
+        out[j, 1] = e[j, 1]
+        out[j, 2] = e[j, 2]
+
+
+@njit(**NUMBA_FLAGS)
 def embed_batch(landmarks, torso_size_multiplier):
     """Embed ``(N, 33, 3)`` poses: float32 ``(N, 23, 3)`` (zero rows if invalid), bool mask."""
     n = landmarks.shape[0]
@@ -122,35 +136,8 @@ def _max(a, b):
 
 
 @njit(**NUMBA_FLAGS)
-def _absdiff_first(row, qe, qf, out_e, out_f):
-    for s in range(row.shape[0]):
-        out_e[s] = abs(row[s] - qe)
-        out_f[s] = abs(row[s] - qf)
-
-
-@njit(**NUMBA_FLAGS)
-def _absdiff_max2(r0, r1, e0, e1, f0, f1, src_e, src_f, out_e, out_f):
-    # Reads src and writes a different out: an in-place max would let LLVM turn the
-    # store of an unchanged value into a masked store, which is slow on x86.
-    for s in range(r0.shape[0]):
-        x0 = r0[s]
-        x1 = r1[s]
-        out_e[s] = _max(_max(abs(x0 - e0), abs(x1 - e1)), src_e[s])
-        out_f[s] = _max(_max(abs(x0 - f0), abs(x1 - f1)), src_f[s])
-
-
-@njit(**NUMBA_FLAGS)
-def _axis_maxima(e, f, planes, a, tmp, out_e, out_f):
-    """``out_e[s] = max_j |planes[a, j, s] - e[j, a]|`` (float32), likewise ``out_f``."""
-    _absdiff_first(planes[a, 0], e[0, a], f[0, a], tmp[0], tmp[1])
-    src = 0
-    for j in range(1, _N_EMBED - 2, 2):
-        _absdiff_max2(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a], f[j + 1, a],
-                      tmp[2 * src], tmp[2 * src + 1], tmp[2 - 2 * src], tmp[3 - 2 * src])
-        src = 1 - src
-    j = _N_EMBED - 2
-    _absdiff_max2(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a], f[j + 1, a],
-                  tmp[2 * src], tmp[2 * src + 1], out_e, out_f)
+def _min(a, b):
+    return a if a < b else b
 
 
 @njit(**NUMBA_FLAGS)
@@ -160,22 +147,75 @@ def _max3(a, b, c):
 
 
 @njit(**NUMBA_FLAGS)
+def _absdiff(row, q, out):
+    for s in range(row.shape[0]):
+        out[s] = abs(row[s] - q)
+
+
+@njit(**NUMBA_FLAGS)
+def _absdiff_max2(r0, r1, q0, q1, src, out):
+    # Reads src and writes a different out: an in-place max would let LLVM turn the
+    # store of an unchanged value into a masked store, which is slow on x86.
+    for s in range(r0.shape[0]):
+        out[s] = _max(_max(abs(r0[s] - q0), abs(r1[s] - q1)), src[s])
+
+
+@njit(**NUMBA_FLAGS)
+def _absdiff_max2_pair(r0, r1, e0, e1, f0, f1, src_e, src_f, out_e, out_f):
+    # Two queries per pass over the rows: the scan is bound by reading the planes.
+    for s in range(r0.shape[0]):
+        x0 = r0[s]
+        x1 = r1[s]
+        out_e[s] = _max(_max(abs(x0 - e0), abs(x1 - e1)), src_e[s])
+        out_f[s] = _max(_max(abs(x0 - f0), abs(x1 - f1)), src_f[s])
+
+
+@njit(**NUMBA_FLAGS)
+def axis_maxima(planes, a, q, tmp, out):
+    """``out[s] = max_j |planes[a, j, s] - q[j, a]|`` in float32; ``tmp`` is ``(2, S)``."""
+    _absdiff(planes[a, 0], q[0, a], tmp[0])
+    src = 0
+    for j in range(1, _N_EMBED - 2, 2):
+        _absdiff_max2(planes[a, j], planes[a, j + 1], q[j, a], q[j + 1, a], tmp[src], tmp[1 - src])
+        src = 1 - src
+    j = _N_EMBED - 2
+    _absdiff_max2(planes[a, j], planes[a, j + 1], q[j, a], q[j + 1, a], tmp[src], out)
+
+
+@njit(**NUMBA_FLAGS)
+def axis_maxima_pair(planes, a, e, f, tmp, out_e, out_f):
+    """:func:`axis_maxima` for two queries at once; ``tmp`` is ``(4, S)``."""
+    _absdiff(planes[a, 0], e[0, a], tmp[0])
+    _absdiff(planes[a, 0], f[0, a], tmp[1])
+    src = 0
+    for j in range(1, _N_EMBED - 2, 2):
+        _absdiff_max2_pair(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a],
+                           f[j + 1, a], tmp[2 * src], tmp[2 * src + 1], tmp[2 - 2 * src],
+                           tmp[3 - 2 * src])
+        src = 1 - src
+    j = _N_EMBED - 2
+    _absdiff_max2_pair(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a], f[j + 1, a],
+                       tmp[2 * src], tmp[2 * src + 1], out_e, out_f)
+
+
+@njit(**NUMBA_FLAGS)
 def max_distances(e, f, planes, weights, acc, out):
     """Stage 1 for every sample: ``out[s] = min(max D(s, e), max D(s, f))`` (float64).
 
-    Per axis the maxima of ``|s - e|`` are taken in float32 and weighted afterwards,
-    which is exact because ``x -> (double)x * w`` is monotone for ``w >= 0``.
-    ``acc`` is float32 ``(10, S)`` scratch: rows 0-2 the axis maxima for ``e``, 3-5
-    for ``f``, 6-9 ping-pong buffers.
+    ``f`` is :func:`mirror_embedding` of ``e``: their y and z columns are equal, so
+    ``min(max(xe, y, z), max(xf, y, z)) = max(min(xe, xf), y, z)`` and y, z are scanned
+    once. Per axis the maxima of ``|s - e|`` are taken in float32 and weighted
+    afterwards, which is exact because ``x -> (double)x * w`` is monotone for ``w >= 0``.
+    ``acc`` is float32 ``(8, S)`` scratch.
     """
-    tmp = acc[6:]
-    for a in range(3):
-        _axis_maxima(e, f, planes, a, tmp, acc[a], acc[3 + a])
+    tmp = acc[4:]
+    axis_maxima_pair(planes, 0, e, f, tmp, acc[0], acc[1])
+    axis_maxima(planes, 1, e, tmp, acc[2])
+    axis_maxima(planes, 2, e, tmp, acc[3])
     wx, wy, wz = weights[0], weights[1], weights[2]
     for s in range(planes.shape[2]):
-        me = _max3(np.float64(acc[0, s]) * wx, np.float64(acc[1, s]) * wy, np.float64(acc[2, s]) * wz)
-        mf = _max3(np.float64(acc[3, s]) * wx, np.float64(acc[4, s]) * wy, np.float64(acc[5, s]) * wz)
-        out[s] = mf if mf < me else me
+        x = _min(acc[0, s], acc[1, s])
+        out[s] = _max3(np.float64(x) * wx, np.float64(acc[2, s]) * wy, np.float64(acc[3, s]) * wz)
     return out
 
 
@@ -258,13 +298,12 @@ def classify_frame(frame, planes, flat, weights, w69, torso_size_multiplier, n_m
                    work, e, f, acc, dmax, keep_dist, keep_idx, out_idx):
     """Two-stage k-NN of one frame; writes ``len(out_idx)`` sample indices, returns validity.
 
-    ``e``/``f`` are float32 ``(23, 3)``, ``acc`` float32 ``(10, S)``, ``dmax`` float64
+    ``e``/``f`` are float32 ``(23, 3)``, ``acc`` float32 ``(8, S)``, ``dmax`` float64
     ``(S,)``, ``keep_dist``/``keep_idx`` ``(n_max,)``: per-thread scratch.
     """
     if not embed_into(frame, False, torso_size_multiplier, work, e):
         return False
-    if not embed_into(frame, True, torso_size_multiplier, work, f):
-        return False
+    mirror_embedding(e, f)
     max_distances(e, f, planes, weights, acc, dmax)
     n1 = select_smallest(dmax, n_max, keep_dist, keep_idx)
     e_flat = e.reshape(_N_FLAT)
@@ -288,7 +327,7 @@ def classify_range(frames, lo, hi, planes, flat, weights, w69, torso_size_multip
     work = np.empty((_N_LANDMARKS, 3), dtype=np.float32)
     e = np.empty((_N_EMBED, 3), dtype=np.float32)
     f = np.empty((_N_EMBED, 3), dtype=np.float32)
-    acc = np.empty((10, n_samples), dtype=np.float32)
+    acc = np.empty((8, n_samples), dtype=np.float32)
     dmax = np.empty(n_samples, dtype=np.float64)
     keep_dist = np.empty(max(n_max, 1), dtype=np.float64)
     keep_idx = np.empty(max(n_max, 1), dtype=np.int64)
