@@ -342,7 +342,11 @@ private:
             // blocks first to get a tight threshold, then every block that can still win.
             block_bounds(e, f, same_yz, scratch);
             std::vector<detail::Cand>& ord = scratch.order;
-            const std::size_t n_first = std::min(n_blocks_, (k1_ + kBlock - 1) / kBlock + 2);
+            // Few blocks: visit all in order of their bound (and stop at the first that
+            // cannot win); many: only the most promising first, then a pass over the rest.
+            const std::size_t n_first = n_blocks_ <= 512
+                                            ? n_blocks_
+                                            : std::min(n_blocks_, (k1_ + kBlock - 1) / kBlock + 2);
             std::nth_element(ord.begin(), ord.begin() + static_cast<std::ptrdiff_t>(n_first - 1),
                              ord.end(), detail::cand_less);
             std::sort(ord.begin(), ord.begin() + static_cast<std::ptrdiff_t>(n_first), detail::cand_less);
@@ -351,7 +355,10 @@ private:
             for (std::size_t i = 0; i < n_first; ++i) {
                 const std::size_t b = static_cast<std::size_t>(ord[i].idx);
                 done[b] = 1;
-                if (st.full && ord[i].d > st.thr) continue;
+                if (st.full && ord[i].d > st.thr) {
+                    if (n_first == n_blocks_) break;  // sorted: no later block can win
+                    continue;
+                }
                 scan_block(b, qe, qf, same_yz, top, st);
             }
             const double* lb = scratch.lower.data();
