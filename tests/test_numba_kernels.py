@@ -71,6 +71,35 @@ def test_the_mirror_flag_embeds_the_pose_times_minus_one_one_one(samples):
         np.testing.assert_array_equal(bits(got), bits(want[0]))
 
 
+def test_mirroring_the_embedding_equals_embedding_the_mirrored_pose(samples):
+    """The kernels derive the mirrored query's embedding by negating x; check it is exact.
+
+    Values must be equal (a zero may differ in sign), and so must every distance.
+    """
+    rng = np.random.default_rng(6)
+    poses = np.concatenate([samples.landmarks,
+                            samples.landmarks[::3] + rng.normal(0, 25, (271, 33, 3)).astype(np.float32),
+                            rng.integers(-2, 3, (200, 33, 3)).astype(np.float32)])
+    w69 = np.tile(np.array(WEIGHTS), 23)
+    derived = np.empty((23, 3), np.float32)
+    n_valid = 0
+    for pose in poses:
+        e, ok = embed_one(pose)
+        mirrored, mirrored_ok = embed_one(pose, mirror=True)
+        assert ok == mirrored_ok
+        if not ok:
+            continue
+        n_valid += 1
+        nk.mirror_embedding(e, derived)
+        assert (derived == mirrored).all()
+        for s in (samples.landmarks[0], pose * np.float32(0.5)):
+            row, _ = embed_one(s)
+            assert bits(np.abs(row - derived)).tolist() == bits(np.abs(row - mirrored)).tolist()
+            assert (nk.mean_distance(row.reshape(69), derived.reshape(69), w69)
+                    == nk.mean_distance(row.reshape(69), mirrored.reshape(69), w69))
+    assert n_valid > 1000
+
+
 def test_pose_size_is_the_torso_bound_when_it_wins_and_the_spread_otherwise(samples):
     # A multiplier of 0 always takes the landmark spread, a huge one always the torso:
     # both branches of the size rule must match the reference.
@@ -210,7 +239,7 @@ def test_serial_and_parallel_kernels_match_the_reference_engine(samples):
     want_idx, want_valid = ref.neighbours(frames)
     want_counts, _ = ref.counts(frames)
     eng = numba_backend.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
-    args = (frames, eng._planes, eng._flat, eng._weights, eng._w69, 2.5, 30, 10,
+    args = (frames, eng._planes, eng._flat, eng._w69, 2.5, 30, 10,
             samples.class_ids, len(samples.class_names))
     for got_idx, got_counts, got_valid in (nk.classify_serial(*args), nk.classify_parallel(*args, 5)):
         np.testing.assert_array_equal(got_valid, want_valid)

@@ -112,6 +112,10 @@ class Engine:
         self._flat = np.ascontiguousarray(embeddings.reshape(n_samples, EMBEDDING_SIZE * N_DIMS))
         self._planes = np.ascontiguousarray(embeddings.transpose(2, 1, 0))
         self._w69 = np.ascontiguousarray(np.tile(self._weights, EMBEDDING_SIZE))
+        self._kernel_args = (
+            self._planes, self._flat, self._w69, self._multiplier,
+            self._n_max, self._k, self._class_ids, self._n_classes,
+        )  # fmt: skip
 
     @property
     def sample_embeddings(self) -> np.ndarray:
@@ -122,17 +126,10 @@ class Engine:
 
     def _run(self, frames: np.ndarray):
         frames = _as_poses(frames, "frames")
-        n_frames = len(frames)
-        if n_frames < PARALLEL_MIN_FRAMES:
-            return _k.classify_serial(
-                frames, self._planes, self._flat, self._weights, self._w69, self._multiplier,
-                self._n_max, self._k, self._class_ids, self._n_classes,
-            )
-        n_chunks = min(n_frames, 4 * numba.get_num_threads())
-        return _k.classify_parallel(
-            frames, self._planes, self._flat, self._weights, self._w69, self._multiplier,
-            self._n_max, self._k, self._class_ids, self._n_classes, n_chunks,
-        )
+        if len(frames) < PARALLEL_MIN_FRAMES:
+            return _k.classify_serial(frames, *self._kernel_args)
+        n_chunks = min(len(frames), 4 * numba.get_num_threads())
+        return _k.classify_parallel(frames, *self._kernel_args, n_chunks)
 
     def neighbours(self, frames: np.ndarray):
         """Kept sample indices per frame.

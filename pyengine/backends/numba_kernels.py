@@ -206,7 +206,7 @@ def max_distances(e, f, planes, weights, acc, out):
     ``min(max(xe, y, z), max(xf, y, z)) = max(min(xe, xf), y, z)`` and y, z are scanned
     once. Per axis the maxima of ``|s - e|`` are taken in float32 and weighted
     afterwards, which is exact because ``x -> (double)x * w`` is monotone for ``w >= 0``.
-    ``acc`` is float32 ``(8, S)`` scratch.
+    ``weights[:3]`` are the x, y, z weights; ``acc`` is float32 ``(8, S)`` scratch.
     """
     tmp = acc[4:]
     axis_maxima_pair(planes, 0, e, f, tmp, acc[0], acc[1])
@@ -257,15 +257,16 @@ def select_smallest(dist, n_keep, keep_dist, keep_idx):
     A bounded insertion buffer: samples arrive in index order, so an equal distance
     never displaces an earlier sample (lexicographic order on the pair).
     """
-    count = 0
     if n_keep <= 0:
-        return count
+        return 0
+    count = 0
+    worst = np.inf  # keep_dist[n_keep - 1] once the buffer is full
     for s in range(dist.shape[0]):
         d = dist[s]
         if count < n_keep:
             pos = count
             count += 1
-        elif d < keep_dist[n_keep - 1]:
+        elif d < worst:
             pos = n_keep - 1
         else:
             continue
@@ -275,6 +276,8 @@ def select_smallest(dist, n_keep, keep_dist, keep_idx):
             pos -= 1
         keep_dist[pos] = d
         keep_idx[pos] = s
+        if count == n_keep:
+            worst = keep_dist[n_keep - 1]
     return count
 
 
@@ -294,7 +297,7 @@ def sort_pairs(dist, idx, n):
 
 
 @njit(**NUMBA_FLAGS)
-def classify_frame(frame, planes, flat, weights, w69, torso_size_multiplier, n_max,
+def classify_frame(frame, planes, flat, w69, torso_size_multiplier, n_max,
                    work, e, f, acc, dmax, keep_dist, keep_idx, out_idx):
     """Two-stage k-NN of one frame; writes ``len(out_idx)`` sample indices, returns validity.
 
@@ -304,7 +307,7 @@ def classify_frame(frame, planes, flat, weights, w69, torso_size_multiplier, n_m
     if not embed_into(frame, False, torso_size_multiplier, work, e):
         return False
     mirror_embedding(e, f)
-    max_distances(e, f, planes, weights, acc, dmax)
+    max_distances(e, f, planes, w69, acc, dmax)  # w69 starts with the 3 weights
     n1 = select_smallest(dmax, n_max, keep_dist, keep_idx)
     e_flat = e.reshape(_N_FLAT)
     f_flat = f.reshape(_N_FLAT)
@@ -320,7 +323,7 @@ def classify_frame(frame, planes, flat, weights, w69, torso_size_multiplier, n_m
 
 
 @njit(**NUMBA_FLAGS)
-def classify_range(frames, lo, hi, planes, flat, weights, w69, torso_size_multiplier,
+def classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
                    n_max, class_ids, out_idx, out_counts, out_valid):
     """Classify ``frames[lo:hi]`` into the output rows, with scratch of its own."""
     n_samples = planes.shape[2]
@@ -332,7 +335,7 @@ def classify_range(frames, lo, hi, planes, flat, weights, w69, torso_size_multip
     keep_dist = np.empty(max(n_max, 1), dtype=np.float64)
     keep_idx = np.empty(max(n_max, 1), dtype=np.int64)
     for fr in range(lo, hi):
-        ok = classify_frame(frames[fr], planes, flat, weights, w69, torso_size_multiplier,
+        ok = classify_frame(frames[fr], planes, flat, w69, torso_size_multiplier,
                             n_max, work, e, f, acc, dmax, keep_dist, keep_idx, out_idx[fr])
         out_valid[fr] = ok
         if ok:
@@ -350,17 +353,17 @@ def _outputs(n_frames, k, n_classes):
 
 
 @njit(**NUMBA_FLAGS)
-def classify_serial(frames, planes, flat, weights, w69, torso_size_multiplier, n_max, k,
+def classify_serial(frames, planes, flat, w69, torso_size_multiplier, n_max, k,
                     class_ids, n_classes):
     """Classify every frame on the calling thread: ``(indices, counts, valid)``."""
     idx, counts, valid = _outputs(frames.shape[0], k, n_classes)
-    classify_range(frames, 0, frames.shape[0], planes, flat, weights, w69,
+    classify_range(frames, 0, frames.shape[0], planes, flat, w69,
                    torso_size_multiplier, n_max, class_ids, idx, counts, valid)
     return idx, counts, valid
 
 
 @njit(**NUMBA_PARALLEL_FLAGS)
-def classify_parallel(frames, planes, flat, weights, w69, torso_size_multiplier, n_max, k,
+def classify_parallel(frames, planes, flat, w69, torso_size_multiplier, n_max, k,
                       class_ids, n_classes, n_chunks):
     """:func:`classify_serial` with ``n_chunks`` contiguous blocks of frames over threads."""
     n_frames = frames.shape[0]
@@ -368,6 +371,6 @@ def classify_parallel(frames, planes, flat, weights, w69, torso_size_multiplier,
     for c in prange(n_chunks):
         lo = c * n_frames // n_chunks
         hi = (c + 1) * n_frames // n_chunks
-        classify_range(frames, lo, hi, planes, flat, weights, w69, torso_size_multiplier,
+        classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
                        n_max, class_ids, idx, counts, valid)
     return idx, counts, valid
