@@ -48,16 +48,9 @@ def _nan_max(a, b):
 
 
 @njit(**NUMBA_FLAGS)
-def embed_into(lm, mirror, torso_size_multiplier, work, out):
-    """Embed one ``(33, 3)`` pose into ``out`` ``(23, 3)``; return whether it is valid.
-
-    ``mirror`` negates x first (the query times ``(-1, 1, 1)``). ``work`` is a float32
-    ``(33, 3)`` scratch array. ``out`` is left unspecified for an invalid pose.
-    """
-    if not _all_finite(lm):
-        return False
+def _centered_copy(lm, mirror, work):
+    """``work = lm * (sign, 1, 1) - hip midpoint``, in float32."""
     half = np.float32(0.5)
-    hundred = np.float32(100.0)
     sign = np.float32(-1.0) if mirror else np.float32(1.0)
     for i in range(_N_LANDMARKS):
         work[i, 0] = lm[i, 0] * sign
@@ -67,6 +60,12 @@ def embed_into(lm, mirror, torso_size_multiplier, work, out):
         center = (work[LEFT_HIP, c] + work[RIGHT_HIP, c]) * half
         for i in range(_N_LANDMARKS):
             work[i, c] = work[i, c] - center
+
+
+@njit(**NUMBA_FLAGS)
+def _pose_size(work, torso_size_multiplier):
+    """``max(torso * multiplier, max_dist)`` on x, y, as the reference rounds it."""
+    half = np.float32(0.5)
     hx = (work[LEFT_HIP, 0] + work[RIGHT_HIP, 0]) * half
     hy = (work[LEFT_HIP, 1] + work[RIGHT_HIP, 1]) * half
     dx = (work[LEFT_SHOULDER, 0] + work[RIGHT_SHOULDER, 0]) * half - hx
@@ -77,14 +76,16 @@ def embed_into(lm, mirror, torso_size_multiplier, work, out):
         px = work[i, 0] - hx
         py = work[i, 1] - hy
         max_dist = _nan_max(max_dist, np.sqrt(px * px + py * py))
+    # float32 torso times a Python float is a double; Python's max() then keeps the
+    # double unless max_dist is larger, and the in-place division rounds it to float32.
     scaled_torso = np.float64(torso) * torso_size_multiplier
-    # Python's max(scaled_torso, max_dist), as the reference calls it.
-    size = max_dist if max_dist > scaled_torso else np.float32(scaled_torso)
-    if not size > 0:
-        return False
-    for i in range(_N_LANDMARKS):
-        for c in range(3):
-            work[i, c] = (work[i, c] / size) * hundred
+    return max_dist if max_dist > scaled_torso else np.float32(scaled_torso)
+
+
+@njit(**NUMBA_FLAGS)
+def _differences(work, out):
+    """Rows of the embedding from normalised landmarks; whether all are finite."""
+    half = np.float32(0.5)
     for c in range(3):
         shoulders = (work[LEFT_SHOULDER, c] + work[RIGHT_SHOULDER, c]) * half
         hips = (work[LEFT_HIP, c] + work[RIGHT_HIP, c]) * half
@@ -99,6 +100,26 @@ def embed_into(lm, mirror, torso_size_multiplier, work, out):
             if not np.isfinite(out[j, c]):
                 return False
     return True
+
+
+@njit(**NUMBA_FLAGS)
+def embed_into(lm, mirror, torso_size_multiplier, work, out):
+    """Embed one ``(33, 3)`` pose into ``out`` ``(23, 3)``; return whether it is valid.
+
+    ``mirror`` negates x first (the query times ``(-1, 1, 1)``). ``work`` is a float32
+    ``(33, 3)`` scratch array. ``out`` is left unspecified for an invalid pose.
+    """
+    if not _all_finite(lm):
+        return False
+    _centered_copy(lm, mirror, work)
+    size = _pose_size(work, torso_size_multiplier)
+    if not size > 0:
+        return False
+    hundred = np.float32(100.0)
+    for i in range(_N_LANDMARKS):
+        for c in range(3):
+            work[i, c] = (work[i, c] / size) * hundred
+    return _differences(work, out)
 
 
 @njit(**NUMBA_FLAGS)
