@@ -203,14 +203,24 @@ def test_mean_distances_of_real_neighbours_are_bitwise_the_reference(samples, sa
 # ---------------------------------------------------------------- selection
 
 
+def _distances(kind, n, rng):
+    if kind == "ties":
+        return rng.integers(0, 12, n).astype(np.float64)
+    if kind == "falling":  # what class-grouped samples give: many insertions
+        return np.sort(rng.random(n))[::-1] + rng.random(n) * 0.05
+    return rng.random(n)
+
+
+@pytest.mark.parametrize("kind", ["ties", "falling", "uniform"])
+@pytest.mark.parametrize("n", [60, 812])
 @pytest.mark.parametrize("n_keep", [0, 1, 5, 30, 100])
-def test_select_smallest_is_the_lexicographic_head(n_keep):
-    rng = np.random.default_rng(n_keep)
-    dist = rng.integers(0, 12, 60).astype(np.float64)  # many ties
+def test_select_smallest_is_the_lexicographic_head(n_keep, n, kind):
+    rng = np.random.default_rng(n_keep + n)
+    dist = _distances(kind, n, rng)
     keep_dist = np.empty(max(n_keep, 1))
     keep_idx = np.empty(max(n_keep, 1), np.int64)
     count = nk.select_smallest(dist, n_keep, keep_dist, keep_idx)
-    want = np.lexsort((np.arange(60), dist))[:n_keep]
+    want = np.lexsort((np.arange(n), dist))[:n_keep]
     assert count == len(want)
     np.testing.assert_array_equal(keep_idx[:count], want)
     np.testing.assert_array_equal(keep_dist[:count], dist[want])

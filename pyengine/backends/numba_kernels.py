@@ -272,6 +272,36 @@ def mean_distance(row, q, w69):
 
 
 @njit(**NUMBA_FLAGS)
+def _block_bound(dist, n_keep, scratch):
+    """An upper bound on the ``n_keep``-th smallest of ``dist`` (``inf`` if none is cheap).
+
+    The ``n_keep``-th smallest of the minima of blocks of 8: ``n_keep`` distinct values
+    lie at or below it. Samples above it cannot be kept, and skipping them spares most
+    insertions when distances fall along the sample order (samples grouped by class).
+    """
+    count = 0
+    worst = np.inf
+    for b in range(dist.shape[0] // 8):
+        m = dist[8 * b]
+        for i in range(8 * b + 1, 8 * b + 8):
+            m = _min(m, dist[i])
+        if count < n_keep:
+            pos = count
+            count += 1
+        elif m < worst:
+            pos = n_keep - 1
+        else:
+            continue
+        while pos > 0 and scratch[pos - 1] > m:
+            scratch[pos] = scratch[pos - 1]
+            pos -= 1
+        scratch[pos] = m
+        if count == n_keep:
+            worst = scratch[n_keep - 1]
+    return worst
+
+
+@njit(**NUMBA_FLAGS)
 def select_smallest(dist, n_keep, keep_dist, keep_idx):
     """The ``n_keep`` smallest ``(dist[s], s)`` pairs, ascending, into ``keep_*``.
 
@@ -280,10 +310,13 @@ def select_smallest(dist, n_keep, keep_dist, keep_idx):
     """
     if n_keep <= 0:
         return 0
+    bound = _block_bound(dist, n_keep, keep_dist)
     count = 0
     worst = np.inf  # keep_dist[n_keep - 1] once the buffer is full
     for s in range(dist.shape[0]):
         d = dist[s]
+        if d > bound:
+            continue
         if count < n_keep:
             pos = count
             count += 1
