@@ -256,3 +256,20 @@ def test_serial_and_parallel_kernels_match_the_reference_engine(samples):
         np.testing.assert_array_equal(got_idx, want_idx)
         np.testing.assert_array_equal(got_counts, want_counts)
     assert not want_valid[3] and want_valid.sum() == 23
+
+
+def test_one_engine_serves_several_threads_at_once(samples):
+    """Scratch is per call (the kernels release the GIL), so concurrent calls agree."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    eng = numba_backend.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
+    rng = np.random.default_rng(8)
+    noisy = samples.landmarks + rng.normal(0, 10, samples.landmarks.shape).astype(np.float32)
+    # Batches of 1 run on the calling thread, batches of 40 on Numba's thread pool.
+    batches = [noisy[i : i + size] for i, size in zip(range(0, 800, 50), [1, 40] * 8)]
+    want = [eng.neighbours(b)[0] for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda b: eng.neighbours(b)[0], batches))
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
