@@ -39,8 +39,13 @@ def bits(a: np.ndarray) -> np.ndarray:
 
 def embed_one(pose, mirror=False, multiplier=2.5):
     out = np.empty((23, 3), np.float32)
-    ok = nk.embed_into(np.ascontiguousarray(pose, np.float32), mirror, multiplier,
-                       np.empty((33, 3), np.float32), out)
+    ok = nk.embed_into(
+        np.ascontiguousarray(pose, np.float32),
+        mirror,
+        multiplier,
+        np.empty((33, 3), np.float32),
+        out,
+    )
     return out, ok
 
 
@@ -77,9 +82,13 @@ def test_mirroring_the_embedding_equals_embedding_the_mirrored_pose(samples):
     Values must be equal (a zero may differ in sign), and so must every distance.
     """
     rng = np.random.default_rng(6)
-    poses = np.concatenate([samples.landmarks,
-                            samples.landmarks[::3] + rng.normal(0, 25, (271, 33, 3)).astype(np.float32),
-                            rng.integers(-2, 3, (200, 33, 3)).astype(np.float32)])
+    poses = np.concatenate(
+        [
+            samples.landmarks,
+            samples.landmarks[::3] + rng.normal(0, 25, (271, 33, 3)).astype(np.float32),
+            rng.integers(-2, 3, (200, 33, 3)).astype(np.float32),
+        ]
+    )
     w69 = np.tile(np.array(WEIGHTS), 23)
     derived = np.empty((23, 3), np.float32)
     n_valid = 0
@@ -95,8 +104,9 @@ def test_mirroring_the_embedding_equals_embedding_the_mirrored_pose(samples):
         for s in (samples.landmarks[0], pose * np.float32(0.5)):
             row, _ = embed_one(s)
             assert bits(np.abs(row - derived)).tolist() == bits(np.abs(row - mirrored)).tolist()
-            assert (nk.mean_distance(row.reshape(69), derived.reshape(69), w69)
-                    == nk.mean_distance(row.reshape(69), mirrored.reshape(69), w69))
+            assert nk.mean_distance(row.reshape(69), derived.reshape(69), w69) == nk.mean_distance(
+                row.reshape(69), mirrored.reshape(69), w69
+            )
     assert n_valid > 1000
 
 
@@ -167,7 +177,9 @@ def test_max_distances_are_bitwise_the_reference(samples, sample_embeddings, wei
         e, _ = embed_one(query)
         f, _ = embed_one(query, mirror=True)
         got = nk.max_distances(e, f, planes_of(sample_embeddings), w, acc, np.empty(len(samples)))
-        np.testing.assert_array_equal(bits(got), bits(reference_dmax(sample_embeddings, e, f, weights)))
+        np.testing.assert_array_equal(
+            bits(got), bits(reference_dmax(sample_embeddings, e, f, weights))
+        )
 
 
 def test_mean_distance_follows_numpys_summation_order():
@@ -195,8 +207,10 @@ def test_mean_distances_of_real_neighbours_are_bitwise_the_reference(samples, sa
     e, _ = embed_one(samples.landmarks[123])
     f, _ = embed_one(samples.landmarks[123], mirror=True)
     for s in range(0, len(samples), 7):
-        got = min(nk.mean_distance(flat[s], e.reshape(69), w69),
-                  nk.mean_distance(flat[s], f.reshape(69), w69))
+        got = min(
+            nk.mean_distance(flat[s], e.reshape(69), w69),
+            nk.mean_distance(flat[s], f.reshape(69), w69),
+        )
         assert got == reference_dmean(sample_embeddings[s], e, f, WEIGHTS)
 
 
@@ -248,10 +262,24 @@ def test_serial_and_parallel_kernels_match_the_reference_engine(samples):
     ref = reference.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
     want_idx, want_valid = ref.neighbours(frames)
     want_counts, _ = ref.counts(frames)
-    eng = numba_backend.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
-    args = (frames, eng._planes, eng._flat, eng._w69, 2.5, 30, 10,
-            samples.class_ids, len(samples.class_names))
-    for got_idx, got_counts, got_valid in (nk.classify_serial(*args), nk.classify_parallel(*args, 5)):
+    eng = numba_backend.Engine(
+        samples.landmarks, samples.class_ids, len(samples.class_names), Params()
+    )
+    args = (
+        frames,
+        eng._planes,
+        eng._flat,
+        eng._w69,
+        2.5,
+        30,
+        10,
+        samples.class_ids,
+        len(samples.class_names),
+    )
+    for got_idx, got_counts, got_valid in (
+        nk.classify_serial(*args),
+        nk.classify_parallel(*args, 5),
+    ):
         np.testing.assert_array_equal(got_valid, want_valid)
         np.testing.assert_array_equal(got_idx, want_idx)
         np.testing.assert_array_equal(got_counts, want_counts)
@@ -262,7 +290,9 @@ def test_one_engine_serves_several_threads_at_once(samples):
     """Scratch is per call (the kernels release the GIL), so concurrent calls agree."""
     from concurrent.futures import ThreadPoolExecutor
 
-    eng = numba_backend.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
+    eng = numba_backend.Engine(
+        samples.landmarks, samples.class_ids, len(samples.class_names), Params()
+    )
     rng = np.random.default_rng(8)
     noisy = samples.landmarks + rng.normal(0, 10, samples.landmarks.shape).astype(np.float32)
     # Batches of 1 run on the calling thread, batches of 40 on Numba's thread pool.

@@ -100,8 +100,12 @@ class Engine:
         self._n_classes = int(n_classes)
         self._class_ids = np.ascontiguousarray(class_ids, dtype=np.int32)
         if self._class_ids.shape != (n_samples,):
-            raise ValueError(f"class_ids must have shape ({n_samples},), got {self._class_ids.shape}")
-        if n_samples and not (0 <= self._class_ids.min() and self._class_ids.max() < self._n_classes):
+            raise ValueError(
+                f"class_ids must have shape ({n_samples},), got {self._class_ids.shape}"
+            )
+        if n_samples and not (
+            0 <= self._class_ids.min() and self._class_ids.max() < self._n_classes
+        ):
             raise ValueError(f"class_ids must lie in [0, {self._n_classes})")
         top_max, top_mean, self._weights, self._multiplier = _check_params(params)
         embeddings, valid = _k.embed_batch(samples, self._multiplier)

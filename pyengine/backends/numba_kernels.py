@@ -174,16 +174,26 @@ def _absdiff(row, q, out):
 
 
 @njit(**NUMBA_FLAGS)
-def _absdiff_max2(r0, r1, q0, q1, src, out):
-    # Reads src and writes a different out: an in-place max would let LLVM turn the
-    # store of an unchanged value into a masked store, which is slow on x86.
+def _absdiff_max2(rows, j, q, src, out):
+    """``out = max(|rows[j] - q[j]|, |rows[j + 1] - q[j + 1]|, src)``, elementwise.
+
+    Reads ``src`` and writes a different ``out``: an in-place maximum would let LLVM
+    turn the store of an unchanged value into a masked store, which is slow on x86.
+    """
+    r0 = rows[j]
+    r1 = rows[j + 1]
+    q0 = q[j]
+    q1 = q[j + 1]
     for s in range(r0.shape[0]):
         out[s] = _max(_max(abs(r0[s] - q0), abs(r1[s] - q1)), src[s])
 
 
 @njit(**NUMBA_FLAGS)
-def _absdiff_max2_pair(r0, r1, e0, e1, f0, f1, src_e, src_f, out_e, out_f):
-    # Two queries per pass over the rows: the scan is bound by reading the planes.
+def _absdiff_max2_pair(rows, j, e, f, src_e, src_f, out_e, out_f):
+    """:func:`_absdiff_max2` for two queries in one pass over the (memory-bound) rows."""
+    r0 = rows[j]
+    r1 = rows[j + 1]
+    e0, e1, f0, f1 = e[j], e[j + 1], f[j], f[j + 1]
     for s in range(r0.shape[0]):
         x0 = r0[s]
         x1 = r1[s]
@@ -192,31 +202,27 @@ def _absdiff_max2_pair(r0, r1, e0, e1, f0, f1, src_e, src_f, out_e, out_f):
 
 
 @njit(**NUMBA_FLAGS)
-def axis_maxima(planes, a, q, tmp, out):
-    """``out[s] = max_j |planes[a, j, s] - q[j, a]|`` in float32; ``tmp`` is ``(2, S)``."""
-    _absdiff(planes[a, 0], q[0, a], tmp[0])
+def axis_maxima(rows, q, tmp, out):
+    """``out[s] = max_j |rows[j, s] - q[j]|`` in float32 (one axis); ``tmp`` is ``(2, S)``."""
+    _absdiff(rows[0], q[0], tmp[0])
     src = 0
     for j in range(1, _N_EMBED - 2, 2):
-        _absdiff_max2(planes[a, j], planes[a, j + 1], q[j, a], q[j + 1, a], tmp[src], tmp[1 - src])
+        _absdiff_max2(rows, j, q, tmp[src], tmp[1 - src])
         src = 1 - src
-    j = _N_EMBED - 2
-    _absdiff_max2(planes[a, j], planes[a, j + 1], q[j, a], q[j + 1, a], tmp[src], out)
+    _absdiff_max2(rows, _N_EMBED - 2, q, tmp[src], out)
 
 
 @njit(**NUMBA_FLAGS)
-def axis_maxima_pair(planes, a, e, f, tmp, out_e, out_f):
+def axis_maxima_pair(rows, e, f, tmp, out_e, out_f):
     """:func:`axis_maxima` for two queries at once; ``tmp`` is ``(4, S)``."""
-    _absdiff(planes[a, 0], e[0, a], tmp[0])
-    _absdiff(planes[a, 0], f[0, a], tmp[1])
+    _absdiff(rows[0], e[0], tmp[0])
+    _absdiff(rows[0], f[0], tmp[1])
     src = 0
     for j in range(1, _N_EMBED - 2, 2):
-        _absdiff_max2_pair(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a],
-                           f[j + 1, a], tmp[2 * src], tmp[2 * src + 1], tmp[2 - 2 * src],
-                           tmp[3 - 2 * src])
+        dst = 2 - 2 * src
+        _absdiff_max2_pair(rows, j, e, f, tmp[2 * src], tmp[2 * src + 1], tmp[dst], tmp[dst + 1])
         src = 1 - src
-    j = _N_EMBED - 2
-    _absdiff_max2_pair(planes[a, j], planes[a, j + 1], e[j, a], e[j + 1, a], f[j, a], f[j + 1, a],
-                       tmp[2 * src], tmp[2 * src + 1], out_e, out_f)
+    _absdiff_max2_pair(rows, _N_EMBED - 2, e, f, tmp[2 * src], tmp[2 * src + 1], out_e, out_f)
 
 
 @njit(**NUMBA_FLAGS)
@@ -230,9 +236,9 @@ def max_distances(e, f, planes, weights, acc, out):
     ``weights[:3]`` are the x, y, z weights; ``acc`` is float32 ``(8, S)`` scratch.
     """
     tmp = acc[4:]
-    axis_maxima_pair(planes, 0, e, f, tmp, acc[0], acc[1])
-    axis_maxima(planes, 1, e, tmp, acc[2])
-    axis_maxima(planes, 2, e, tmp, acc[3])
+    axis_maxima_pair(planes[0], e[:, 0], f[:, 0], tmp, acc[0], acc[1])
+    axis_maxima(planes[1], e[:, 1], tmp, acc[2])
+    axis_maxima(planes[2], e[:, 2], tmp, acc[3])
     wx, wy, wz = weights[0], weights[1], weights[2]
     for s in range(planes.shape[2]):
         x = _min(acc[0, s], acc[1, s])
@@ -351,8 +357,22 @@ def sort_pairs(dist, idx, n):
 
 
 @njit(**NUMBA_FLAGS)
-def classify_frame(frame, planes, flat, w69, torso_size_multiplier, n_max,
-                   work, e, f, acc, dmax, keep_dist, keep_idx, out_idx):
+def classify_frame(
+    frame,
+    planes,
+    flat,
+    w69,
+    torso_size_multiplier,
+    n_max,
+    work,
+    e,
+    f,
+    acc,
+    dmax,
+    keep_dist,
+    keep_idx,
+    out_idx,
+):
     """Two-stage k-NN of one frame; writes ``len(out_idx)`` sample indices, returns validity.
 
     ``e``/``f`` are float32 ``(23, 3)``, ``acc`` float32 ``(8, S)``, ``dmax`` float64
@@ -377,8 +397,20 @@ def classify_frame(frame, planes, flat, w69, torso_size_multiplier, n_max,
 
 
 @njit(**NUMBA_FLAGS)
-def classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
-                   n_max, class_ids, out_idx, out_counts, out_valid):
+def classify_range(
+    frames,
+    lo,
+    hi,
+    planes,
+    flat,
+    w69,
+    torso_size_multiplier,
+    n_max,
+    class_ids,
+    out_idx,
+    out_counts,
+    out_valid,
+):
     """Classify ``frames[lo:hi]`` into the output rows, with scratch of its own."""
     n_samples = planes.shape[2]
     work = np.empty((_N_LANDMARKS, 3), dtype=np.float32)
@@ -389,8 +421,22 @@ def classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
     keep_dist = np.empty(max(n_max, 1), dtype=np.float64)
     keep_idx = np.empty(max(n_max, 1), dtype=np.int64)
     for fr in range(lo, hi):
-        ok = classify_frame(frames[fr], planes, flat, w69, torso_size_multiplier,
-                            n_max, work, e, f, acc, dmax, keep_dist, keep_idx, out_idx[fr])
+        ok = classify_frame(
+            frames[fr],
+            planes,
+            flat,
+            w69,
+            torso_size_multiplier,
+            n_max,
+            work,
+            e,
+            f,
+            acc,
+            dmax,
+            keep_dist,
+            keep_idx,
+            out_idx[fr],
+        )
         out_valid[fr] = ok
         if ok:
             for i in range(out_idx.shape[1]):
@@ -401,30 +447,58 @@ def classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
 
 @njit(**NUMBA_FLAGS)
 def _outputs(n_frames, k, n_classes):
-    return (np.full((n_frames, k), -1, dtype=np.int64),
-            np.zeros((n_frames, n_classes), dtype=np.int32),
-            np.zeros(n_frames, dtype=np.bool_))
+    return (
+        np.full((n_frames, k), -1, dtype=np.int64),
+        np.zeros((n_frames, n_classes), dtype=np.int32),
+        np.zeros(n_frames, dtype=np.bool_),
+    )
 
 
 @njit(**NUMBA_FLAGS)
-def classify_serial(frames, planes, flat, w69, torso_size_multiplier, n_max, k,
-                    class_ids, n_classes):
+def classify_serial(
+    frames, planes, flat, w69, torso_size_multiplier, n_max, k, class_ids, n_classes
+):
     """Classify every frame on the calling thread: ``(indices, counts, valid)``."""
     idx, counts, valid = _outputs(frames.shape[0], k, n_classes)
-    classify_range(frames, 0, frames.shape[0], planes, flat, w69,
-                   torso_size_multiplier, n_max, class_ids, idx, counts, valid)
+    classify_range(
+        frames,
+        0,
+        frames.shape[0],
+        planes,
+        flat,
+        w69,
+        torso_size_multiplier,
+        n_max,
+        class_ids,
+        idx,
+        counts,
+        valid,
+    )
     return idx, counts, valid
 
 
 @njit(**NUMBA_PARALLEL_FLAGS)
-def classify_parallel(frames, planes, flat, w69, torso_size_multiplier, n_max, k,
-                      class_ids, n_classes, n_chunks):
+def classify_parallel(
+    frames, planes, flat, w69, torso_size_multiplier, n_max, k, class_ids, n_classes, n_chunks
+):
     """:func:`classify_serial` with ``n_chunks`` contiguous blocks of frames over threads."""
     n_frames = frames.shape[0]
     idx, counts, valid = _outputs(n_frames, k, n_classes)
     for c in prange(n_chunks):
         lo = c * n_frames // n_chunks
         hi = (c + 1) * n_frames // n_chunks
-        classify_range(frames, lo, hi, planes, flat, w69, torso_size_multiplier,
-                       n_max, class_ids, idx, counts, valid)
+        classify_range(
+            frames,
+            lo,
+            hi,
+            planes,
+            flat,
+            w69,
+            torso_size_multiplier,
+            n_max,
+            class_ids,
+            idx,
+            counts,
+            valid,
+        )
     return idx, counts, valid
