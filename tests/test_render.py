@@ -185,32 +185,36 @@ def test_window_on_an_unreachable_display_is_an_error_not_an_abort(monkeypatch):
 
 def test_live_counting_counts_and_freezes_on_no_pose():
     from pyengine import PoseClassifier
-    from pyengine.cli.capture_commands import LiveCounting, target_classes
+    from pyengine.video.pipeline import CountingStage, target_classes
 
     samples = default_samples()
     targets = target_classes(samples, None)
     assert set(targets) == {"squats_down", "pushups_down"}
-    counting = LiveCounting(PoseClassifier(samples), targets)
+    counting = CountingStage(PoseClassifier(samples), targets)
     down = [samples.landmarks[i] for i, c in enumerate(samples.labels) if c == "squats_down"]
     up = [samples.landmarks[i] for i, c in enumerate(samples.labels) if c == "squats_up"]
+    frame_index = iter(range(10_000))
 
     def feed(poses):
-        return [counting(pose) for pose in poses][-1]
+        return [counting(next(frame_index), 0.0, pose) for pose in poses][-1]
 
-    pose, counts, raw, smoothed = feed(down[:20])
-    assert pose is not None and raw.get("squats_down", 0) > 6 and smoothed["squats_down"] > 6
-    assert counts == {"squats_down": 0, "pushups_down": 0}
+    result = feed(down[:20])
+    assert result.landmarks is not None and result.raw.get("squats_down", 0) > 6
+    assert result.smoothed["squats_down"] > 6
+    assert result.counts == {"squats_down": 0, "pushups_down": 0}
     feed([None] * 3)
     feed(down[20:25])
     # no person for a while: smoothing decays below the exit threshold, but the
     # counters are frozen in the pose, so the gap itself counts nothing
-    pose, counts, raw, smoothed = feed([None] * 15)
-    assert pose is None and raw == {} and smoothed.get("squats_down", 0) < 4
-    assert counts == {"squats_down": 0, "pushups_down": 0}
-    _, counts, _, _ = feed(up[:20])
-    assert counts == {"squats_down": 1, "pushups_down": 0}
+    result = feed([None] * 15)
+    assert result.landmarks is None and result.raw == {}
+    assert result.smoothed.get("squats_down", 0) < 4
+    assert result.counts == {"squats_down": 0, "pushups_down": 0}
+    assert feed(up[:20]).counts == {"squats_down": 1, "pushups_down": 0}
     # a pose that cannot be embedded (all points on one spot) is no pose, not a crash
-    pose, counts, raw, _ = counting(np.zeros((33, 3), np.float32))
-    assert pose is None and raw == {} and counts["squats_down"] == 1
+    result = feed([np.zeros((33, 3), np.float32)])
+    assert result.raw == {} and result.counts["squats_down"] == 1
     counting.reset()
-    assert counting(up[0])[1] == {"squats_down": 0, "pushups_down": 0}
+    assert counting.counts == {"squats_down": 0, "pushups_down": 0}
+    assert counting.repetitions == {"squats_down": [], "pushups_down": []}
+    assert feed([up[0]]).counts == {"squats_down": 0, "pushups_down": 0}

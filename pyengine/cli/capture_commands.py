@@ -12,10 +12,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import CameraError, LandmarkFileError, UnknownClassError
+from ..errors import CameraError, LandmarkFileError
 
 WINDOW_TITLE = "pyengine live (r: reset, q/Esc: quit)"
 _QUIT_KEYS = {ord("q"), ord("Q"), 27}
@@ -128,6 +127,7 @@ def run_live(args: argparse.Namespace) -> int:
     from ..classifier import PoseClassifier
     from ..pose import open_estimator
     from ..samples import default_samples, load_samples
+    from ..video.pipeline import target_classes
     from ..video.readers import CameraReader
 
     require_display_variable()
@@ -139,27 +139,6 @@ def run_live(args: argparse.Namespace) -> int:
         with open_estimator(args.model) as estimator:
             _live_loop(camera, estimator, classifier, targets)
     return 0
-
-
-def target_classes(samples, requested: Sequence[str] | None) -> tuple[str, ...]:
-    """The classes to count: ``requested`` (each checked), or every class ending in ``_down``.
-
-    Raises
-    ------
-    UnknownClassError
-        A requested class is not in the samples, or none ends in ``_down``.
-    """
-    if requested:
-        for name in requested:
-            samples.require_class(name)
-        return tuple(dict.fromkeys(requested))
-    defaults = tuple(c for c in samples.class_names if c.endswith("_down"))
-    if not defaults:
-        raise UnknownClassError(
-            f"no class ends in _down; choose the classes to count with --exercise "
-            f"(the samples have: {', '.join(samples.class_names)})"
-        )
-    return defaults
 
 
 def require_display_variable() -> None:
@@ -202,59 +181,13 @@ def require_window() -> None:
         raise CameraError(f"cannot open a window on display {display!r}: {reason}")
 
 
-class LiveCounting:
-    """Classify, smooth and count one live frame at a time (SPEC 7 without the camera).
-
-    Parameters
-    ----------
-    classifier : PoseClassifier
-    targets : sequence of str
-        Classes to count, one :class:`~pyengine.RepetitionCounter` each.
-
-    Notes
-    -----
-    A frame with no pose (or one that cannot be embedded) pushes ``{}`` into the
-    smoothing and leaves every counter as it is.
-    """
-
-    def __init__(self, classifier, targets: Sequence[str]) -> None:
-        from ..counter import RepetitionCounter
-        from ..smoothing import EMASmoothing
-
-        self.classifier = classifier
-        self.smoothing = EMASmoothing()
-        self.counters = {c: RepetitionCounter(c) for c in targets}
-
-    def __call__(self, landmarks):
-        """Feed one frame's landmarks (or ``None``).
-
-        Returns
-        -------
-        pose : numpy.ndarray or None
-            ``landmarks``, or ``None`` when the frame has no usable pose.
-        counts, raw, smoothed : dict
-            Repetitions per target class, this frame's neighbour counts, smoothed confidences.
-        """
-        raw = self.classifier.classify_frame(landmarks)
-        pose = landmarks if raw else None  # a pose that cannot be embedded is no pose
-        smoothed = self.smoothing(raw)
-        frame_input = smoothed if pose is not None else None
-        counts = {c: counter(frame_input) for c, counter in self.counters.items()}
-        return pose, counts, raw, smoothed
-
-    def reset(self) -> None:
-        """Zero every count and forget the smoothing window."""
-        self.smoothing.reset()
-        for counter in self.counters.values():
-            counter.reset()
-
-
 def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     import cv2
 
+    from ..video.pipeline import CountingStage
     from ..video.render import Renderer
 
-    counting = LiveCounting(classifier, targets)
+    counting = CountingStage(classifier, targets)
     renderer = Renderer(
         camera.info.width,
         camera.info.height,
@@ -263,8 +196,9 @@ def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     )
     try:
         for frame in camera:
-            pose, counts, raw, smoothed = counting(estimator(frame.image, frame.time_s))
-            renderer.draw(frame.image, pose, counts, raw, smoothed)
+            result = counting(frame.index, frame.time_s, estimator(frame.image, frame.time_s))
+            pose = result.landmarks if result.raw else None  # unembeddable: no pose
+            renderer.draw(frame.image, pose, result.counts, result.raw, result.smoothed)
             key = _show(frame.image)
             if key in _QUIT_KEYS or _window_closed():
                 break
@@ -273,7 +207,7 @@ def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
                 renderer.reset()
     finally:
         cv2.destroyAllWindows()
-    print(", ".join(f"{c}: {k.n_repeats}" for c, k in counting.counters.items()))
+    print(", ".join(f"{c}: {n}" for c, n in counting.counts.items()))
 
 
 def _show(image) -> int:

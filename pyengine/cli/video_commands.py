@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import backends
 from ..classifier import PoseClassifier
-from ..errors import PyengineError, UnknownClassError
+from ..errors import PyengineError
 from ..samples import SampleSet, default_samples, load_samples
 
 BACKEND_CHOICES = ("auto", *backends.PREFERENCE)
@@ -187,20 +187,6 @@ def _counting_settings(args: argparse.Namespace):
     return CountingSettings(args.window, args.alpha, args.enter_threshold, args.exit_threshold)
 
 
-def _target_classes(requested: list[str] | None, samples: SampleSet) -> list[str]:
-    if requested:
-        for name in requested:
-            samples.require_class(name)
-        return list(dict.fromkeys(requested))
-    targets = [c for c in samples.class_names if c.endswith("_down")]
-    if not targets:
-        raise UnknownClassError(
-            f"no class ends in '_down' ({', '.join(samples.class_names)}); "
-            "name the classes to count with --exercise"
-        )
-    return targets
-
-
 def _check_output_folder(option: str, path: str | None) -> None:
     if path is not None and not Path(path).resolve().parent.is_dir():
         raise UsageError(f"{option} {path}: folder {Path(path).resolve().parent} does not exist")
@@ -270,10 +256,10 @@ def run_count(args: argparse.Namespace) -> int:
 
 
 def _new_counting(args, classifier, samples):
-    from ..video.pipeline import CountingStage
+    from ..video.pipeline import CountingStage, target_classes
 
     return CountingStage(
-        classifier, _target_classes(args.exercises, samples), _counting_settings(args)
+        classifier, target_classes(samples, args.exercises), _counting_settings(args)
     )
 
 

@@ -32,8 +32,9 @@ import numpy as np
 
 from ..classifier import PoseClassifier
 from ..counter import RepetitionCounter
-from ..errors import VideoError
+from ..errors import UnknownClassError, VideoError
 from ..landmarks import N_DIMS, N_LANDMARKS
+from ..samples import SampleSet
 from ..smoothing import EMASmoothing
 from .readers import VideoInfo
 
@@ -207,6 +208,27 @@ def summarise_ns(values: Sequence[int]) -> LatencySummary:
 # ---------------------------------------------------------------- the counting stage
 
 
+def target_classes(samples: SampleSet, requested: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The classes to count: ``requested`` (each checked), or every class ending in ``_down``.
+
+    Raises
+    ------
+    UnknownClassError
+        A requested class is not in the samples, or no class ends in ``_down``.
+    """
+    if requested:
+        for name in requested:
+            samples.require_class(name)
+        return tuple(dict.fromkeys(requested))
+    defaults = tuple(c for c in samples.class_names if c.endswith("_down"))
+    if not defaults:
+        raise UnknownClassError(
+            f"no class ends in '_down' ({', '.join(samples.class_names)}); "
+            "name the classes to count with --exercise"
+        )
+    return defaults
+
+
 @dataclass(frozen=True)
 class CountingSettings:
     """Smoothing and counting settings (SPEC 5-6)."""
@@ -262,7 +284,11 @@ class CountingStage:
         self._entered_at: dict[str, tuple[int, float]] = {}
 
     def __call__(
-        self, index: int, time_s: float, landmarks: np.ndarray | None, clock: StageClock
+        self,
+        index: int,
+        time_s: float,
+        landmarks: np.ndarray | None,
+        clock: StageClock | None = None,
     ) -> FrameResult:
         """Process one frame (``landmarks=None`` when the pose model found no one)."""
         t0 = time.perf_counter_ns()
@@ -275,8 +301,9 @@ class CountingStage:
             for name in self.counters
         }
         t2 = time.perf_counter_ns()
-        clock.add("classify", t1 - t0)
-        clock.add("smooth_count", t2 - t1)
+        if clock is not None:
+            clock.add("classify", t1 - t0)
+            clock.add("smooth_count", t2 - t1)
         if not raw:
             self.no_pose_frames.append(index)
         return FrameResult(index, time_s, landmarks, raw, smoothed, counts)
@@ -293,6 +320,15 @@ class CountingStage:
             start_frame, start_s = self._entered_at.pop(name)
             self.repetitions[name].append(Repetition(name, start_frame, start_s, index, time_s))
         return after
+
+    def reset(self) -> None:
+        """Zero every count and forget the smoothing window and the recorded repetitions."""
+        self.smoothing.reset()
+        for counter in self.counters.values():
+            counter.reset()
+        self.repetitions = {name: [] for name in self.target_classes}
+        self.no_pose_frames = []
+        self._entered_at = {}
 
     @property
     def counts(self) -> dict[str, int]:
