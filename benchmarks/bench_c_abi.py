@@ -30,7 +30,8 @@ def build(build_dir: Path) -> Path:
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     subprocess.run(
-        [cmake, "--build", str(build_dir), "--target", "bench_c_abi", "-j", os.environ.get("JOBS", "2")],
+        [cmake, "--build", str(build_dir), "--target", "bench_c_abi",
+         "-j", os.environ.get("JOBS", "2")],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return build_dir / "cpp" / "benchmarks" / "bench_c_abi"
@@ -46,7 +47,9 @@ def main() -> None:
     if not args.samples.is_file():
         sys.exit(f"{args.samples} not found")
     exe = build(args.build_dir)
-    subprocess.run([str(exe), str(args.samples), str(args.synthetic), str(args.seconds)], check=True)
+    subprocess.run(
+        [str(exe), str(args.samples), str(args.synthetic), str(args.seconds)], check=True
+    )
 
 
 if __name__ == "__main__":

@@ -223,7 +223,8 @@ def _one_pose(landmarks: np.ndarray) -> np.ndarray:
     if bad.any():
         landmark, axis = (int(v) for v in np.argwhere(bad)[0])
         raise InvalidPoseError(
-            f"landmark {landmark} ({LANDMARK_NAMES[landmark]}) {'xyz'[axis]} is {arr[landmark, axis]}"
+            f"landmark {landmark} ({LANDMARK_NAMES[landmark]}) "
+            f"{'xyz'[axis]} is {arr[landmark, axis]}"
         )
     return arr
 

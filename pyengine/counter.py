@@ -24,14 +24,17 @@ class RepetitionCounter:
     (10 by default).
     """
 
-    def __init__(self, class_name: str, enter_threshold: float = 6, exit_threshold: float = 4) -> None:
+    def __init__(
+        self, class_name: str, enter_threshold: float = 6, exit_threshold: float = 4
+    ) -> None:
         if not class_name:
             raise ValueError("class_name must be a non-empty string")
         if not (math.isfinite(enter_threshold) and math.isfinite(exit_threshold)):
             raise ValueError("thresholds must be finite")
         if exit_threshold > enter_threshold:
             raise ValueError(
-                f"exit_threshold ({exit_threshold}) must not exceed enter_threshold ({enter_threshold})"
+                f"exit_threshold ({exit_threshold}) must not exceed "
+                f"enter_threshold ({enter_threshold})"
             )
         self.class_name = class_name
         self.enter_threshold = enter_threshold

@@ -45,9 +45,7 @@ EMBEDDING_PAIRS: tuple[tuple[str, str], ...] = (
 EMBEDDING_SIZE = 1 + len(EMBEDDING_PAIRS)  # 23
 
 #: The same pairs as an int array ``(22, 2)`` for the kernels.
-EMBEDDING_PAIR_INDEX = np.array(
-    [(INDEX[a], INDEX[b]) for a, b in EMBEDDING_PAIRS], dtype=np.int64
-)
+EMBEDDING_PAIR_INDEX = np.array([(INDEX[a], INDEX[b]) for a, b in EMBEDDING_PAIRS], dtype=np.int64)
 
 #: Skeleton edges for drawing (MediaPipe's POSE_CONNECTIONS).
 SKELETON_EDGES: tuple[tuple[int, int], ...] = (

@@ -76,14 +76,19 @@ def open_estimator(
     text = os.fspath(model)
     if text in LEGACY_MODELS:
         return LegacyPoseEstimator(
-            LEGACY_MODELS[text], static_image_mode, min_detection_confidence, min_tracking_confidence
+            LEGACY_MODELS[text],
+            static_image_mode,
+            min_detection_confidence,
+            min_tracking_confidence,
         )
     path = Path(text)
     if path.suffix.lower() != ".task":
         raise ModelUnavailableError(
             f"unknown pose model {text!r}: use 'full', 'lite', 'heavy' or a path to a .task file"
         )
-    return TasksPoseEstimator(path, static_image_mode, min_detection_confidence, min_tracking_confidence)
+    return TasksPoseEstimator(
+        path, static_image_mode, min_detection_confidence, min_tracking_confidence
+    )
 
 
 class _Estimator:
@@ -173,7 +178,7 @@ class TasksPoseEstimator(_Estimator):
             result = self._landmarker.detect(image)
         else:
             # VIDEO mode needs strictly increasing integer milliseconds.
-            self._last_ms = max(int(round(time_s * 1000)), self._last_ms + 1)
+            self._last_ms = max(round(time_s * 1000), self._last_ms + 1)
             result = self._landmarker.detect_for_video(image, self._last_ms)
         if not result.pose_landmarks:
             return None

@@ -78,8 +78,12 @@ class SampleSet:
         n = len(self.names)
         if not self.line_ends:
             object.__setattr__(self, "line_ends", (LINE_END,) * n)
-        if not (len(self.labels) == len(self.sources) == len(self.fields) == len(self.line_ends) == n):
-            raise ValueError("names, labels, sources, fields and line_ends need one entry per sample")
+        if not (
+            len(self.labels) == len(self.sources) == len(self.fields) == len(self.line_ends) == n
+        ):
+            raise ValueError(
+                "names, labels, sources, fields and line_ends need one entry per sample"
+            )
         if self.landmarks.shape != (n, N_LANDMARKS, N_DIMS):
             raise ValueError(f"landmarks must have shape ({n}, 33, 3), got {self.landmarks.shape}")
         class_names = tuple(dict.fromkeys(self.labels))
@@ -145,7 +149,9 @@ class SampleSet:
             names=names,
             labels=tuple(labels),
             sources=tuple(f"<array>:{i}" for i in range(n)),
-            fields=tuple(tuple(format_coordinate(v) for v in row) for row in landmarks.reshape(n, -1)),
+            fields=tuple(
+                tuple(format_coordinate(v) for v in row) for row in landmarks.reshape(n, -1)
+            ),
         )
 
 

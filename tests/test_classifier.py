@@ -109,9 +109,14 @@ def test_classify_frame_is_empty_for_no_pose(samples, reference_clf):
 
 
 def test_degenerate_training_sample_names_its_row(tmp_path):
-    rows = ["good," + ",".join(str(v) for v in np.random.default_rng(2).uniform(0, 9, 99)), "flat," + ",".join(["3.0"] * 99)]
+    rows = [
+        "good," + ",".join(str(v) for v in np.random.default_rng(2).uniform(0, 9, 99)),
+        "flat," + ",".join(["3.0"] * 99),
+    ]
     (tmp_path / "squats_up.csv").write_text("\r\n".join(rows))
-    with pytest.raises(SampleFileError, match=r"squats_up\.csv:2: sample 'flat' cannot be embedded"):
+    with pytest.raises(
+        SampleFileError, match=r"squats_up\.csv:2: sample 'flat' cannot be embedded"
+    ):
         PoseClassifier(tmp_path, backend="reference")
 
 

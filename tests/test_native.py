@@ -54,7 +54,9 @@ def engine(mlkit):
 
 
 def test_wrong_shapes_raise_value_error_naming_the_shape(engine):
-    with pytest.raises(ValueError, match=r"frames must have shape \(N, 33, 3\) or \(33, 3\), got \(2, 32, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"frames must have shape \(N, 33, 3\) or \(33, 3\), got \(2, 32, 3\)"
+    ):
         engine.counts(np.zeros((2, 32, 3), np.float32))
     with pytest.raises(ValueError, match=r"got \(99,\)"):
         engine.neighbours(np.zeros(99, np.float32))
@@ -86,7 +88,9 @@ def test_a_sample_that_cannot_be_embedded_is_named(mlkit):
 
 def test_loader_errors_name_file_line_and_field(tmp_path):
     missing = tmp_path / "missing.csv"
-    with pytest.raises(native.SampleFileError, match=re.escape(f"{missing}: no such file or folder")):
+    with pytest.raises(
+        native.SampleFileError, match=re.escape(f"{missing}: no such file or folder")
+    ):
         native.load_samples(missing)
     bad = tmp_path / "bad.csv"
     row = ["s1", "up"] + ["1.5"] * 99
@@ -215,7 +219,9 @@ def test_missing_extension_gives_a_clear_import_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyengine._native", None)  # "import" now fails
     monkeypatch.delattr(pyengine, "_native", raising=False)
     monkeypatch.delitem(sys.modules, "pyengine.backends.native_backend")
-    with pytest.raises(ImportError, match=r"pyengine\._native is not available.*'numba' or 'reference'"):
+    with pytest.raises(
+        ImportError, match=r"pyengine\._native is not available.*'numba' or 'reference'"
+    ):
         importlib.import_module("pyengine.backends.native_backend")
     with pytest.raises(ImportError, match=r"backend 'native' is not available"):
         backends.load("native")

@@ -21,18 +21,20 @@ def test_models_mediapipe_would_download_are_a_clear_error(model):
         with open_estimator(model) as estimator:  # installed by hand: then it must work
             assert model in estimator.name
         return
-    with pytest.raises(ModelUnavailableError, match=f"pose_landmark_{model}.tflite is not installed"):
+    with pytest.raises(
+        ModelUnavailableError, match=f"pose_landmark_{model}.tflite is not installed"
+    ):
         open_estimator(model)
 
 
 def test_unknown_and_missing_models(tmp_path):
     with pytest.raises(ModelUnavailableError, match="unknown pose model 'medium'"):
         open_estimator("medium")
-    with pytest.raises(ModelUnavailableError, match="no such .task model file"):
+    with pytest.raises(ModelUnavailableError, match=r"no such \.task model file"):
         open_estimator(tmp_path / "pose.task")
     bad = tmp_path / "bad.task"
     bad.write_text("not a model")
-    with pytest.raises(ModelUnavailableError, match="not a usable pose .task model"):
+    with pytest.raises(ModelUnavailableError, match=r"not a usable pose \.task model"):
         open_estimator(bad)
 
 
@@ -67,5 +69,8 @@ def test_no_person_gives_none():
 
 
 def test_wrong_image_type_is_rejected():
-    with open_estimator(static_image_mode=True) as estimator, pytest.raises(ValueError, match="BGR uint8"):
+    with (
+        open_estimator(static_image_mode=True) as estimator,
+        pytest.raises(ValueError, match="BGR uint8"),
+    ):
         estimator(np.zeros((10, 10), dtype=np.float32), 0.0)

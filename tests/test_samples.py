@@ -96,7 +96,9 @@ def test_malformed_single_csv_names_file_line_and_field(tmp_path, content, messa
 
 
 def test_folder_row_error_names_the_class_file(tmp_path):
-    (tmp_path / "squats_up.csv").write_text(_row(cls=None, n_coords=99) + "\n" + _row(cls=None, n_coords=3))
+    (tmp_path / "squats_up.csv").write_text(
+        _row(cls=None, n_coords=99) + "\n" + _row(cls=None, n_coords=3)
+    )
     with pytest.raises(SampleFileError, match=r"squats_up\.csv:2: expected 100 fields"):
         load_samples(tmp_path)
 

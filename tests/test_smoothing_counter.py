@@ -31,7 +31,9 @@ def test_ema_defaults_and_window_expiry():
     assert ema({}) == {}
 
 
-@pytest.mark.parametrize(("window", "alpha"), [(0, 0.2), (3.5, 0.2), (True, 0.2), (10, 0.0), (10, 1.5)])
+@pytest.mark.parametrize(
+    ("window", "alpha"), [(0, 0.2), (3.5, 0.2), (True, 0.2), (10, 0.0), (10, 1.5)]
+)
 def test_ema_rejects_bad_settings(window, alpha):
     with pytest.raises(ValueError):
         EMASmoothing(window, alpha)
