@@ -131,13 +131,11 @@ class PoseClassifier:
         InvalidPoseError
             The landmarks have the wrong shape, hold NaN/inf, or span no area.
         """
-        result = self.classify_batch(_one_pose(landmarks)[None])
-        if not result.valid[0]:
-            raise InvalidPoseError(
-                "pose cannot be embedded: its hips, shoulders and landmarks span no area "
-                "(pose size 0) or its embedding overflows"
-            )
-        return _as_dict(result.counts[0], self.class_names)
+        pose = _pose_array(landmarks)
+        counts, valid = self._engine.counts(pose[None])
+        if not valid[0]:
+            raise _invalid_pose_error(pose)
+        return _as_dict(counts[0], self.class_names)
 
     def classify_frame(self, landmarks: np.ndarray | None) -> dict[str, int]:
         """Like calling the classifier, but ``{}`` ("no pose") for ``None`` or a bad pose.
@@ -147,10 +145,7 @@ class PoseClassifier:
         """
         if landmarks is None:
             return {}
-        landmarks = np.asarray(landmarks, dtype=np.float32)
-        if landmarks.shape != (N_LANDMARKS, N_DIMS):
-            raise InvalidPoseError(f"landmarks must have shape (33, 3), got {landmarks.shape}")
-        counts, valid = self._engine.counts(landmarks[None])
+        counts, valid = self._engine.counts(_pose_array(landmarks)[None])
         return _as_dict(counts[0], self.class_names) if valid[0] else {}
 
     def classify_batch(self, frames: np.ndarray) -> BatchResult:
@@ -212,21 +207,29 @@ class PoseClassifier:
 
 
 def _as_dict(row: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
-    return {c: int(k) for c, k in zip(class_names, row) if k > 0}
+    return {c: k for c, k in zip(class_names, row.tolist()) if k > 0}
 
 
-def _one_pose(landmarks: np.ndarray) -> np.ndarray:
+def _pose_array(landmarks: np.ndarray) -> np.ndarray:
     arr = np.asarray(landmarks, dtype=np.float32)
     if arr.shape != (N_LANDMARKS, N_DIMS):
         raise InvalidPoseError(f"landmarks must have shape (33, 3), got {arr.shape}")
-    bad = ~np.isfinite(arr)
+    return arr
+
+
+def _invalid_pose_error(pose: np.ndarray) -> InvalidPoseError:
+    """Say why a pose the engine could not embed is invalid."""
+    bad = ~np.isfinite(pose)
     if bad.any():
         landmark, axis = (int(v) for v in np.argwhere(bad)[0])
-        raise InvalidPoseError(
+        return InvalidPoseError(
             f"landmark {landmark} ({LANDMARK_NAMES[landmark]}) "
-            f"{'xyz'[axis]} is {arr[landmark, axis]}"
+            f"{'xyz'[axis]} is {pose[landmark, axis]}"
         )
-    return arr
+    return InvalidPoseError(
+        "pose cannot be embedded: its hips, shoulders and landmarks span no area "
+        "(pose size 0) or its embedding overflows"
+    )
 
 
 def _frames(frames: np.ndarray) -> np.ndarray:
