@@ -13,10 +13,16 @@ from .classifier import BatchResult, Outlier, PoseClassifier
 from .counter import RepetitionCounter
 from .errors import (
     BackendError,
+    CameraError,
     InvalidPoseError,
+    LandmarkFileError,
+    ModelUnavailableError,
     PyengineError,
     SampleFileError,
+    TrainingFolderError,
     UnknownClassError,
+    UsageError,
+    VideoError,
 )
 from .landmarks import LANDMARK_NAMES, pixel_scale
 from .samples import PoseSample, SampleSet, default_samples, load_samples
@@ -28,8 +34,11 @@ __all__ = [
     "LANDMARK_NAMES",
     "BackendError",
     "BatchResult",
+    "CameraError",
     "EMASmoothing",
     "InvalidPoseError",
+    "LandmarkFileError",
+    "ModelUnavailableError",
     "Outlier",
     "PoseClassifier",
     "PoseSample",
@@ -37,7 +46,10 @@ __all__ = [
     "RepetitionCounter",
     "SampleFileError",
     "SampleSet",
+    "TrainingFolderError",
     "UnknownClassError",
+    "UsageError",
+    "VideoError",
     "__version__",
     "backends",
     "default_samples",

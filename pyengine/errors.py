@@ -38,5 +38,13 @@ class ModelUnavailableError(PyengineError, RuntimeError):
     """A pose model that is not on this machine (MediaPipe would try to download it)."""
 
 
+class TrainingFolderError(PyengineError, OSError):
+    """A training folder that is missing, is not a folder, or cannot be written."""
+
+
+class UsageError(PyengineError, ValueError):
+    """Command-line options that do not fit together (e.g. ``--out`` without a video)."""
+
+
 class LandmarkFileError(PyengineError, ValueError):
     """A landmark file that is missing, malformed, or of another format version."""

@@ -29,7 +29,8 @@ from .landmarks import N_COORDS, N_DIMS, N_LANDMARKS, coordinate_name
 
 #: Line ending of every CSV pyengine writes (the csv module's default, and ML Kit's).
 LINE_END = "\r\n"
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
+#: One line of text and its ending (``\r\n``, ``\n``, ``\r``, or none at the end).
+LINE_PATTERN = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 DEFAULT_SAMPLES_FILE = "fitness_pose_samples.csv"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -239,7 +240,7 @@ def _read_rows(file: Path, *, with_class: bool, class_name: str = "") -> list[_R
 
 def _records(file: Path, text: str) -> Iterator[tuple[int, list[str], str]]:
     """Non-blank CSV records with their 1-based line number and line ending."""
-    for line_no, match in enumerate(_LINE.finditer(text), start=1):
+    for line_no, match in enumerate(LINE_PATTERN.finditer(text), start=1):
         line, end = match.group(1), match.group(2)
         if not line.strip():
             continue

@@ -9,14 +9,10 @@ from pathlib import Path
 
 from .. import backends
 from ..classifier import PoseClassifier
-from ..errors import PyengineError
+from ..errors import UsageError
 from ..samples import SampleSet, default_samples, load_samples
 
 BACKEND_CHOICES = ("auto", *backends.PREFERENCE)
-
-
-class UsageError(PyengineError, ValueError):
-    """Options that do not fit together (e.g. ``--out`` without a video)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

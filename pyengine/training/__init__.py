@@ -13,7 +13,8 @@ The workflow of SPEC 8:
 
 from __future__ import annotations
 
-from .align import AlignReport, TrainingFolderError, align
+from ..errors import TrainingFolderError
+from .align import AlignReport, align
 from .bootstrap import BootstrapReport, ClassReport, bootstrap_images
 from .export import ORDER_FILE, class_stats, export, export_folder, export_single
 from .outliers import RemovalReport, find_outliers, remove_samples

@@ -13,26 +13,20 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import PyengineError, SampleFileError
+from ..errors import SampleFileError, TrainingFolderError
 from ..landmarks import N_COORDS
-from ..samples import atomic_write_text
+from ..samples import LINE_PATTERN, atomic_write_text
 
 #: Image files the training tools read and write (compared case-insensitively).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 # The same line split as pyengine.samples, so line numbers in ``SampleSet.sources`` match.
-_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 _BOM = "\ufeff"
-
-
-class TrainingFolderError(PyengineError, OSError):
-    """A training folder that is missing, is not a folder, or cannot be written."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +85,7 @@ def read_sample_csv(path: Path, *, n_head: int = 1) -> CsvFile:
         raise SampleFileError(f"{path}: cannot read: {exc.strerror}") from None
     bom = _BOM if text.startswith(_BOM) else ""
     lines = []
-    for number, match in enumerate(_LINE.finditer(text[len(bom) :]), start=1):
+    for number, match in enumerate(LINE_PATTERN.finditer(text[len(bom) :]), start=1):
         line, end = match.group(1), match.group(2)
         if not line and not end:
             continue  # the empty match at the end of the text

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import SampleFileError
+from ..errors import SampleFileError, TrainingFolderError
 from ..samples import (
     LINE_END,
     SampleSet,
@@ -28,7 +28,7 @@ from ..samples import (
     write_class_folder,
     write_single_csv,
 )
-from .align import TrainingFolderError, require_folder
+from .align import require_folder
 
 #: Row order of the single CSV a folder was exported from (not a class: not ``*.csv``).
 ORDER_FILE = "row_order.txt"
