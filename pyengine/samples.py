@@ -16,7 +16,6 @@ import io
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import atomic_write_text
 from .errors import SampleFileError, UnknownClassError
 from .landmarks import N_COORDS, N_DIMS, N_LANDMARKS, coordinate_name
 
@@ -334,21 +334,3 @@ def _csv_text(rows: list[tuple[list[str], str]]) -> str:
         is_last = i == len(rows) - 1
         csv.writer(buffer, lineterminator=end or ("" if is_last else LINE_END)).writerow(record)
     return buffer.getvalue()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    An interrupted write leaves the old file (or none), never a half-written one.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._files import atomic_write_text
 from ..errors import SampleFileError, TrainingFolderError
 from ..landmarks import N_COORDS
-from ..samples import LINE_PATTERN, atomic_write_text
+from ..samples import LINE_PATTERN
 
 #: Image files the training tools read and write (compared case-insensitively).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -108,20 +109,6 @@ def _row_name(path: Path, number: int, line: str, n_head: int) -> str:
     if not name:
         raise SampleFileError(f"{path}:{number}: field 1 (sample name) is empty")
     return name
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def ensure_writable_folder(folder: Path, what: str) -> None:

@@ -22,11 +22,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..samples import LINE_END, atomic_write_text, format_coordinate
+from .._files import atomic_write_bytes, atomic_write_text
+from ..errors import TrainingFolderError
+from ..samples import LINE_END, format_coordinate
 from .align import (
     CsvFile,
-    TrainingFolderError,
-    atomic_write_bytes,
     ensure_writable_folder,
     is_image_file,
     read_sample_csv,

@@ -19,11 +19,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._files import atomic_write_text
 from ..errors import SampleFileError, TrainingFolderError
 from ..samples import (
     LINE_END,
     SampleSet,
-    atomic_write_text,
     load_samples,
     write_class_folder,
     write_single_csv,

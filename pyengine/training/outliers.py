@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._files import atomic_write_text
 from ..classifier import Outlier, PoseClassifier
 from ..errors import SampleFileError
-from ..samples import SampleSet, atomic_write_text, load_samples
+from ..samples import SampleSet, load_samples
 from .align import read_sample_csv
 
 

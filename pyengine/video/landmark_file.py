@@ -12,7 +12,6 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import atomic_output
 from ..errors import InvalidPoseError, LandmarkFileError
 from ..landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS
 from .readers import CameraReader, VideoInfo, VideoReader
@@ -92,16 +92,8 @@ def save_landmarks(track: LandmarkTrack, path: str | os.PathLike) -> None:
         "times": np.ascontiguousarray(track.times, dtype=np.float64),
         METADATA_KEY: np.array(json.dumps(metadata, sort_keys=True)),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            np.savez_compressed(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "wb") as out:
+        np.savez_compressed(out, **arrays)
 
 
 def load_landmarks(path: str | os.PathLike) -> LandmarkTrack:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..samples import atomic_write_text
+from .._files import atomic_write_text
 from .pipeline import STAGES, CountingStage, PipelineResult
 
 #: Bumped when a field changes meaning or disappears (adding fields keeps the version).
