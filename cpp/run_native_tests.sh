@@ -16,6 +16,7 @@ GEN=()
 if [[ -z "${CMAKE_GENERATOR:-}" ]] && command -v ninja > /dev/null; then GEN=(-G Ninja); fi
 COMMON=(-DPYENGINE_BUILD_PYTHON=OFF -DPYENGINE_BUILD_BENCHMARKS=OFF)
 
+mkdir -p "$BUILD_ROOT"
 step() { printf '\n=== %s ===\n' "$*"; }
 start=$SECONDS
 
