@@ -13,13 +13,30 @@ from pathlib import Path
 from typing import IO
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
+    """Create an empty temporary file next to ``path``, with the permissions a plain
+    ``open()`` would give (``mkstemp`` alone makes it private to the owner)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_current_umask())
+    finally:
+        os.close(fd)
+    return Path(tmp)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike[str], mode: str = "wb", **open_kwargs) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success, fsync it and rename it to ``path``."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temporary_beside(path)
     try:
-        with os.fdopen(fd, mode, **open_kwargs) as out:
+        with open(tmp, mode, **open_kwargs) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())

@@ -20,7 +20,6 @@ import itertools
 import math
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import temporary_beside
 from ..classifier import PoseClassifier
 from ..counter import RepetitionCounter
 from ..errors import UnknownClassError, VideoError
@@ -756,11 +756,8 @@ class AnnotatedVideoFile:
     def __enter__(self) -> AnnotatedVideoFile:
         import cv2
 
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=f".tmp{self.path.suffix}", dir=self.path.parent
-        )
-        os.close(fd)
-        self._tmp = Path(tmp)
+        # keep the real suffix last: OpenCV picks the container from it
+        self._tmp = temporary_beside(self.path, suffix=f".tmp{self.path.suffix}")
         writer = cv2.VideoWriter(
             str(self._tmp), cv2.VideoWriter_fourcc(*self._fourcc), self.fps, self.size
         )
