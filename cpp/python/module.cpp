@@ -1,6 +1,7 @@
 // pyengine._native: the C++ core as a private Python extension. Zero-copy from C-contiguous
 // float32 NumPy arrays (other dtypes/layouts are converted once); the GIL is released
-// while classifying, so several Python threads can classify at once.
+// while classifying, so several Python threads can classify at once, and a large batch
+// is split over threads of its own.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -71,12 +72,24 @@ public:
         bool* v = valid.mutable_data();
         {
             py::gil_scoped_release release;
-            pyengine::Scratch& scratch = pyengine::thread_scratch();
-            std::vector<int32_t> idx(static_cast<std::size_t>(k > 0 ? k : 1));
-            for (py::ssize_t i = 0; i < f; ++i) {
-                v[i] = impl_->neighbours(in + i * pyengine::kCoords, idx.data(), scratch);
-                for (py::ssize_t j = 0; j < k; ++j) o[i * k + j] = idx[static_cast<std::size_t>(j)];
-            }
+            // Large batches are split over threads (pyengine::batch_threads), each frame
+            // written by exactly one of them.
+            pyengine::detail::parallel_frames(
+                static_cast<std::size_t>(f), 0,
+                [&](std::size_t lo, std::size_t hi, pyengine::Scratch& scratch) {
+                    int32_t idx[256];
+                    std::vector<int32_t> big;
+                    int32_t* p = idx;
+                    if (k > 256) {
+                        big.resize(static_cast<std::size_t>(k));
+                        p = big.data();
+                    }
+                    for (std::size_t i = lo; i < hi; ++i) {
+                        v[i] = impl_->neighbours(in + i * pyengine::kCoords, p, scratch);
+                        for (py::ssize_t j = 0; j < k; ++j)
+                            o[static_cast<py::ssize_t>(i) * k + j] = p[j];
+                    }
+                });
         }
         return py::make_tuple(out, valid);
     }
@@ -91,9 +104,13 @@ public:
         bool* v = valid.mutable_data();
         {
             py::gil_scoped_release release;
-            pyengine::Scratch& scratch = pyengine::thread_scratch();
-            for (py::ssize_t i = 0; i < f; ++i)
-                v[i] = impl_->counts(in + i * pyengine::kCoords, o + i * c, scratch);
+            pyengine::detail::parallel_frames(
+                static_cast<std::size_t>(f), 0,
+                [&](std::size_t lo, std::size_t hi, pyengine::Scratch& scratch) {
+                    for (std::size_t i = lo; i < hi; ++i)
+                        v[i] = impl_->counts(in + i * pyengine::kCoords,
+                                             o + static_cast<py::ssize_t>(i) * c, scratch);
+                });
         }
         return py::make_tuple(out, valid);
     }

@@ -9,16 +9,21 @@
 //
 // Thread safety: a Classifier is immutable after construction; every classify call takes
 // its scratch from a caller-owned Scratch or from a thread_local one, so any number of
-// threads may classify with one Classifier at once.
+// threads may classify with one Classifier at once. The batch calls split large batches
+// over threads of their own (std::thread), each with its own thread_local scratch.
 #ifndef PYENGINE_CLASSIFIER_HPP
 #define PYENGINE_CLASSIFIER_HPP
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -79,6 +84,39 @@ inline float float_cut(double thr, double w) {
 
 }  // namespace detail
 
+// The embedding of the pose with x negated, from the pose's own embedding `e`: every
+// float32 step of embed() is symmetric in the sign of x (round-to-nearest is), so the
+// mirrored embedding is `e` with the x column negated; only the sign of a zero can differ
+// from embed(..., mirror_x = true), and |s - f| never sees it (docs/numerics.md).
+inline void mirror_embedding(const float* e, float* f) {
+    for (int k = 0; k < kEmbeddingSize; k += 3) {
+        f[k] = -e[k];
+        f[k + 1] = e[k + 1];
+        f[k + 2] = e[k + 2];
+    }
+}
+
+// Batches: frames are handed out in chunks of kBatchChunk to up to kMaxBatchThreads
+// threads (the calling thread included); a batch of fewer than 2 * kBatchChunk frames stays
+// on the calling thread. Each frame is computed independently, so the result does not
+// depend on the number of threads or on which thread took which chunk.
+constexpr std::size_t kBatchChunk = 16;
+constexpr unsigned kMaxBatchThreads = 16;
+
+// Threads for a batch of n frames: min(hardware threads, kMaxBatchThreads, chunks), or
+// `requested` if > 0 (still at most one per chunk).
+inline unsigned batch_threads(std::size_t n_frames, unsigned requested = 0) {
+    if (n_frames < 2 * kBatchChunk) return 1;
+    unsigned t = requested;
+    if (t == 0) {
+        t = std::thread::hardware_concurrency();
+        if (t == 0) t = 1;
+        t = std::min(t, kMaxBatchThreads);
+    }
+    const std::size_t chunks = (n_frames + kBatchChunk - 1) / kBatchChunk;
+    return static_cast<unsigned>(std::min<std::size_t>(t, chunks));
+}
+
 // Per-call working memory. Reuse one per thread to avoid allocating per frame.
 struct Scratch {
     std::vector<detail::Cand> stage1;
@@ -95,6 +133,48 @@ inline Scratch& thread_scratch() {
     static thread_local Scratch s;
     return s;
 }
+
+namespace detail {
+// fn(first, last, scratch) over chunks of [0, n) on batch_threads(n, n_threads) threads;
+// every thread (the caller too) uses its own thread_scratch(). If a thread cannot be
+// started the others take its share. The first exception thrown by fn is rethrown here.
+template <class Fn>
+void parallel_frames(std::size_t n, unsigned n_threads, Fn&& fn) {
+    const unsigned t = batch_threads(n, n_threads);
+    if (t <= 1) {
+        fn(std::size_t(0), n, thread_scratch());
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::atomic<bool> failed{false};
+    auto work = [&]() {
+        Scratch& scratch = thread_scratch();
+        try {
+            for (;;) {
+                if (failed.load(std::memory_order_relaxed)) return;
+                const std::size_t lo = next.fetch_add(kBatchChunk, std::memory_order_relaxed);
+                if (lo >= n) return;
+                fn(lo, std::min(n, lo + kBatchChunk), scratch);
+            }
+        } catch (...) {
+            if (!failed.exchange(true)) error = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(t - 1);
+    for (unsigned i = 0; i + 1 < t; ++i) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            break;  // no more threads: the started ones and the caller do the rest
+        }
+    }
+    work();
+    for (std::thread& th : pool) th.join();
+    if (error) std::rethrow_exception(error);
+}
+}  // namespace detail
 
 class Classifier {
 public:
@@ -174,12 +254,11 @@ public:
     // false for "no pose" (out then holds -1).
     bool neighbours(const float* landmarks, int32_t* out, Scratch& scratch) const {
         float e[kEmbeddingSize], f[kEmbeddingSize];
-        const bool ok = embed(landmarks, params_.torso_size_multiplier, e, false) &&
-                        embed(landmarks, params_.torso_size_multiplier, f, true);
-        if (!ok) {
+        if (!embed(landmarks, params_.torso_size_multiplier, e)) {
             for (std::size_t i = 0; i < k_; ++i) out[i] = -1;
             return false;
         }
+        mirror_embedding(e, f);
         neighbours_embedded(e, f, out, scratch);
         return true;
     }
@@ -202,31 +281,42 @@ public:
     }
 
     // Many frames: `landmarks` F x 99, `counts` F x n_classes, `valid` F (may be null).
-    // Returns the number of frames with a pose.
+    // Returns the number of frames with a pose. Large batches are split over threads
+    // (`n_threads` = 0: batch_threads(); 1: the calling thread only); the results are the
+    // same for every thread count.
     std::size_t counts_batch(const float* landmarks, std::size_t n_frames, int32_t* counts,
-                             uint8_t* valid = nullptr) const {
-        Scratch& scratch = thread_scratch();
-        std::size_t n_valid = 0;
-        for (std::size_t i = 0; i < n_frames; ++i) {
-            const bool ok = this->counts(landmarks + i * kCoords,
-                                         counts + i * static_cast<std::size_t>(n_classes_), scratch);
-            if (valid) valid[i] = ok ? 1 : 0;
-            n_valid += ok;
-        }
-        return n_valid;
+                             uint8_t* valid = nullptr, unsigned n_threads = 0) const {
+        std::atomic<std::size_t> n_valid{0};
+        detail::parallel_frames(n_frames, n_threads,
+                                [&](std::size_t lo, std::size_t hi, Scratch& scratch) {
+            std::size_t v = 0;
+            for (std::size_t i = lo; i < hi; ++i) {
+                const bool ok = this->counts(landmarks + i * kCoords,
+                                             counts + i * static_cast<std::size_t>(n_classes_),
+                                             scratch);
+                if (valid) valid[i] = ok ? 1 : 0;
+                v += ok;
+            }
+            n_valid.fetch_add(v, std::memory_order_relaxed);
+        });
+        return n_valid.load();
     }
 
-    // Many frames: `out` F x k() indices (-1 rows for no pose).
+    // Many frames: `out` F x k() indices (-1 rows for no pose); threads as counts_batch.
     std::size_t neighbours_batch(const float* landmarks, std::size_t n_frames, int32_t* out,
-                                 uint8_t* valid = nullptr) const {
-        Scratch& scratch = thread_scratch();
-        std::size_t n_valid = 0;
-        for (std::size_t i = 0; i < n_frames; ++i) {
-            const bool ok = neighbours(landmarks + i * kCoords, out + i * k_, scratch);
-            if (valid) valid[i] = ok ? 1 : 0;
-            n_valid += ok;
-        }
-        return n_valid;
+                                 uint8_t* valid = nullptr, unsigned n_threads = 0) const {
+        std::atomic<std::size_t> n_valid{0};
+        detail::parallel_frames(n_frames, n_threads,
+                                [&](std::size_t lo, std::size_t hi, Scratch& scratch) {
+            std::size_t v = 0;
+            for (std::size_t i = lo; i < hi; ++i) {
+                const bool ok = neighbours(landmarks + i * kCoords, out + i * k_, scratch);
+                if (valid) valid[i] = ok ? 1 : 0;
+                v += ok;
+            }
+            n_valid.fetch_add(v, std::memory_order_relaxed);
+        });
+        return n_valid.load();
     }
 
 private:
@@ -318,14 +408,11 @@ private:
     }
 
     // Stage 1 (blocks in order of their lower bound, pruned exactly), then stage 2.
+    // `f` is mirror_embedding(e): it differs from e in the sign of x only, so stage 1
+    // scans x for both queries and y, z once (docs/numerics.md, "Mirror identity").
     void neighbours_embedded(const float* e, const float* f, int32_t* out,
                              Scratch& scratch) const {
         if (k_ == 0) return;
-        // The mirrored query differs from the query in x only (y, z are bit-identical
-        // by construction); then the y and z distances are computed once.
-        bool same_yz = true;
-        for (int k = 0; k < kEmbeddingSize; ++k)
-            if (k % 3 != 0) same_yz &= (e[k] == f[k]);
         float qe[kEmbeddingSize], qf[kEmbeddingSize];
         for (int c = 0; c < kEmbeddingSize; ++c) {
             qe[c] = e[order_[c]];
@@ -340,7 +427,7 @@ private:
         if (small) {
             // Lower bound of every block from its bounding box; scan the most promising
             // blocks first to get a tight threshold, then every block that can still win.
-            block_bounds(e, f, same_yz, scratch);
+            block_bounds(e, f, scratch);
             std::vector<detail::Cand>& ord = scratch.order;
             // Few blocks: visit all in order of their bound (and stop at the first that
             // cannot win); many: only the most promising first, then a pass over the rest.
@@ -359,15 +446,15 @@ private:
                     if (n_first == n_blocks_) break;  // sorted: no later block can win
                     continue;
                 }
-                scan_block(b, qe, qf, same_yz, top, st);
+                scan_block(b, qe, qf, top, st);
             }
             const double* lb = scratch.lower.data();
             for (std::size_t b = 0; b < n_blocks_; ++b) {
                 if (done[b] || (st.full && lb[b] > st.thr)) continue;
-                scan_block(b, qe, qf, same_yz, top, st);
+                scan_block(b, qe, qf, top, st);
             }
         } else {
-            for (std::size_t b = 0; b < n_blocks_; ++b) scan_block(b, qe, qf, same_yz, top, st, false);
+            for (std::size_t b = 0; b < n_blocks_; ++b) scan_block(b, qe, qf, top, st, false);
             std::nth_element(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(k1_ - 1),
                              top.end(), detail::cand_less);
             top.resize(k1_);
@@ -401,8 +488,9 @@ private:
     };
 
     // scratch.lower[b] (and scratch.order) = a lower bound of dmax over block b, from the
-    // distance of the query to the block's bounding box, rounded like |s - q|.
-    void block_bounds(const float* e, const float* f, bool same_yz, Scratch& scratch) const {
+    // distance of the query to the block's bounding box, rounded like |s - q|: per axis
+    // the largest coordinate gap, then max(wx * min(gap_x(e), gap_x(f)), wy * gap_y, wz * gap_z).
+    void block_bounds(const float* e, const float* f, Scratch& scratch) const {
         for (auto& v : scratch.bound) v.assign(n_blocks_, 0.0f);
         float* bxe = scratch.bound[0].data();
         float* bxf = scratch.bound[1].data();
@@ -414,76 +502,64 @@ private:
             const float* lo = bmin_.data() + static_cast<std::size_t>(k) * nb;
             const float* hi = bmax_.data() + static_cast<std::size_t>(k) * nb;
             const int a = k % 3;
-            if (a == 0 || !same_yz) {
-                float* be = a == 0 ? bxe : (a == 1 ? by : bz);
-                const float q = e[k], r = f[k];
-                if (a == 0) {
-                    for (std::size_t b = 0; b < nb; ++b) {
-                        be[b] = std::max(be[b], std::max(lo[b] - q, q - hi[b]));
-                        bxf[b] = std::max(bxf[b], std::max(lo[b] - r, r - hi[b]));
-                    }
-                } else {
-                    // y/z differ between e and f (never for valid input): bound with the
-                    // smaller of the two distances.
-                    for (std::size_t b = 0; b < nb; ++b)
-                        be[b] = std::max(be[b], std::min(std::max(lo[b] - q, q - hi[b]),
-                                                         std::max(lo[b] - r, r - hi[b])));
+            const float q = e[k];
+            if (a == 0) {
+                const float r = f[k];
+                for (std::size_t b = 0; b < nb; ++b) {
+                    bxe[b] = std::max(bxe[b], std::max(lo[b] - q, q - hi[b]));
+                    bxf[b] = std::max(bxf[b], std::max(lo[b] - r, r - hi[b]));
                 }
             } else {
                 float* be = a == 1 ? by : bz;
-                const float q = e[k];
                 for (std::size_t b = 0; b < nb; ++b)
                     be[b] = std::max(be[b], std::max(lo[b] - q, q - hi[b]));
             }
         }
         std::vector<detail::Cand>& ord = scratch.order;
         ord.resize(nb);
-        for (std::size_t b = 0; b < nb; ++b) {
-            const double y = static_cast<double>(by[b]) * w_[1], z = static_cast<double>(bz[b]) * w_[2];
-            const double yz = std::max(y, z);
-            const double de = std::max(static_cast<double>(bxe[b]) * w_[0], yz);
-            const double df = std::max(static_cast<double>(bxf[b]) * w_[0], yz);
-            ord[b] = {std::min(de, df), static_cast<int32_t>(b)};
-        }
         scratch.lower.resize(nb);
-        for (std::size_t b = 0; b < nb; ++b) scratch.lower[b] = ord[b].d;
+        for (std::size_t b = 0; b < nb; ++b) {
+            const double x = static_cast<double>(std::min(bxe[b], bxf[b])) * w_[0];
+            const double y = static_cast<double>(by[b]) * w_[1], z = static_cast<double>(bz[b]) * w_[2];
+            const double d = std::max(x, std::max(y, z));
+            ord[b] = {d, static_cast<int32_t>(b)};
+            scratch.lower[b] = d;
+        }
     }
 
-    // Scan one block: exact per-axis maxima, early exit when no lane can enter the top,
-    // then insert the lanes that do.
-    void scan_block(std::size_t b, const float* qe, const float* qf, bool same_yz,
+    // Scan one block: exact per-axis maxima (x for both queries, y and z once), early exit
+    // when no lane can enter the top, then insert the lanes that do.
+    void scan_block(std::size_t b, const float* qe, const float* qf,
                     std::vector<detail::Cand>& top, State& st, bool small = true) const {
-        alignas(64) float me[3][kBlock];
-        alignas(64) float mf[3][kBlock];
-        for (int a = 0; a < 3; ++a)
-            for (int l = 0; l < kBlock; ++l) me[a][l] = mf[a][l] = 0.0f;
+        alignas(64) float m[3][kBlock];  // x for e, y, z
+        alignas(64) float mxf[kBlock];   // x for f
+        for (int l = 0; l < kBlock; ++l) m[0][l] = m[1][l] = m[2][l] = mxf[l] = 0.0f;
         const float* blk = blocks_.data() + b * kEmbeddingSize * kBlock;
         const std::size_t base = b * kBlock;
         const int lanes = static_cast<int>(std::min<std::size_t>(kBlock, n_samples_ - base));
         for (const Segment& sg : segments_) {
             const int n = sg.end - sg.begin;
             const float* p = blk + sg.begin * kBlock;
-            if (sg.axis == 0 || !same_yz) {
-                scan2(p, qe + sg.begin, qf + sg.begin, n, me[sg.axis], mf[sg.axis]);
-            } else {
-                scan1(p, qe + sg.begin, n, me[sg.axis]);
-                for (int l = 0; l < kBlock; ++l) mf[sg.axis][l] = me[sg.axis][l];
-            }
+            if (sg.axis == 0)
+                scan2(p, qe + sg.begin, qf + sg.begin, n, m[0], mxf);
+            else
+                scan1(p, qe + sg.begin, n, m[sg.axis]);
             if (small && sg.check && st.full) {
                 if (st.cut_stale) {
                     for (int a = 0; a < 3; ++a) st.t[a] = detail::float_cut(st.thr, w_[a]);
                     st.cut_stale = false;
                 }
-                if (all_pruned(me, mf, st.t, lanes)) return;
+                if (all_pruned(m, mxf, st.t, lanes)) return;
             }
         }
         for (int l = 0; l < lanes; ++l) {
-            double de = 0.0, df = 0.0;
-            for (int a = 0; a < 3; ++a) {
-                de = std::max(de, static_cast<double>(me[a][l]) * w_[a]);
-                df = std::max(df, static_cast<double>(mf[a][l]) * w_[a]);
-            }
-            const detail::Cand c{std::min(de, df), lane_idx_[base + static_cast<std::size_t>(l)]};
+            // min(max(xe, y, z), max(xf, y, z)) = max(min(xe, xf), y, z), and weighting
+            // (double)v * w is monotone, so it may follow the float32 minimum.
+            const double x = static_cast<double>(std::min(m[0][l], mxf[l])) * w_[0];
+            const double y = static_cast<double>(m[1][l]) * w_[1];
+            const double z = static_cast<double>(m[2][l]) * w_[2];
+            const detail::Cand c{std::max(x, std::max(y, z)),
+                                 lane_idx_[base + static_cast<std::size_t>(l)]};
             if (!small) {
                 top.push_back(c);
                 continue;
@@ -596,15 +672,15 @@ private:
     }
 #endif
 
-    // True when no lane can enter the top k1: for both queries some axis maximum already
-    // exceeds the threshold (partial maxima are lower bounds), so dmax > thr.
-    static bool all_pruned(const float (*me)[kBlock], const float (*mf)[kBlock], const float* t,
+    // True when no lane can enter the top k1: min(x_e, x_f), y or z already reaches the
+    // axis cut (partial maxima are lower bounds), so dmax > thr.
+    static bool all_pruned(const float (*m)[kBlock], const float* mxf, const float* t,
                            int lanes) {
         int keep = 0;
         for (int l = 0; l < kBlock; ++l) {
-            const int pe = (me[0][l] >= t[0]) | (me[1][l] >= t[1]) | (me[2][l] >= t[2]);
-            const int pf = (mf[0][l] >= t[0]) | (mf[1][l] >= t[1]) | (mf[2][l] >= t[2]);
-            keep |= (l < lanes) & !(pe & pf);
+            const int px = (m[0][l] >= t[0]) & (mxf[l] >= t[0]);
+            const int p = px | (m[1][l] >= t[1]) | (m[2][l] >= t[2]);
+            keep |= (l < lanes) & !p;
         }
         return keep == 0;
     }

@@ -113,7 +113,9 @@ PYENGINE_API int32_t pyengine_classify_neighbours(const pyengine_classifier* cla
                                                   int32_t indices_len);
 /* Classify n_frames poses (n_frames * 99 floats) into counts (n_frames * n_classes).
  * `valid` (n_frames bytes, may be NULL) receives 1 for a pose, 0 for no pose.
- * Returns PYENGINE_OK (even if some frames have no pose) or an error. */
+ * Returns PYENGINE_OK (even if some frames have no pose) or an error. A batch of 32
+ * frames or more is split over up to min(hardware threads, 16) threads started for the
+ * call (the calling thread included); results do not depend on the thread count. */
 PYENGINE_API int32_t pyengine_classify_batch(const pyengine_classifier* classifier,
                                              const float* landmarks, int32_t n_frames,
                                              int32_t* counts, uint8_t* valid);
