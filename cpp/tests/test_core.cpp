@@ -224,6 +224,158 @@ static void test_threads() {
     CHECK(bad.load() == 0);
 }
 
+// Mirror identity (docs/numerics.md): embedding the x-negated pose gives the pose's own
+// embedding with x negated (up to the sign of zero), so the classifier may mirror the
+// embedding instead of embedding twice, and stage 1 may use max(min(xe, xf), y, z).
+static void test_mirror_identity() {
+    std::mt19937 rng(2024);
+    int sign_only = 0;
+    for (int t = 0; t < 2000; ++t) {
+        float P[kCoords], a[kEmbeddingSize], b[kEmbeddingSize];
+        random_pose(rng, P);
+        if (t % 4 == 1) {
+            // Left/right pairs at mirrored x: many x differences are exactly zero.
+            for (int i = 0; i + 1 < kLandmarks; i += 2) P[3 * (i + 1)] = 1000.0f - P[3 * i];
+        } else if (t % 4 == 2) {
+            for (int i = 0; i < kLandmarks; ++i) P[3 * i] = 500.0f;  // all x equal
+        } else if (t % 4 == 3) {
+            for (float& v : P) v = v * 1.0e-3f + 1.0e-7f * static_cast<float>(t);  // tiny poses
+        }
+        const bool ok = embed(P, 2.5, a, true);
+        CHECK(ok == embed(P, 2.5, b, false));
+        if (!ok) continue;
+        float f[kEmbeddingSize];
+        mirror_embedding(b, f);
+        bool same = true;
+        for (int k = 0; k < kEmbeddingSize; ++k) {
+            same &= (a[k] == f[k]);  // equal as values (+0 == -0)
+            if (k % 3 != 0) same &= std::memcmp(&a[k], &f[k], sizeof(float)) == 0;
+            else if (std::memcmp(&a[k], &f[k], sizeof(float)) != 0) ++sign_only;
+            // |s - f| cannot see the sign of a zero.
+            const float s = b[(k + 7) % kEmbeddingSize];
+            const float d1 = std::fabs(s - a[k]), d2 = std::fabs(s - f[k]);
+            same &= std::memcmp(&d1, &d2, sizeof d1) == 0;
+        }
+        CHECK_MSG(same, "pose " + std::to_string(t));
+    }
+    std::printf("mirror identity: %d x zeros differed only in sign\n", sign_only);
+
+    // min(max(xe, y, z), max(xf, y, z)) == max(min(xe, xf), y, z) after weighting, for
+    // ties and zeros included.
+    const float vals[] = {0.0f, 1.0f, 1.0f, 2.5f, 3.0e-7f, 7.0f};
+    const double ws[][3] = {{1.0, 1.0, 0.2}, {0.0, 1.0, 1.0}, {0.3, 0.0, 2.0}};
+    for (const auto& w : ws)
+        for (float xe : vals)
+            for (float xf : vals)
+                for (float y : vals)
+                    for (float z : vals) {
+                        const double dy = static_cast<double>(y) * w[1], dz = static_cast<double>(z) * w[2];
+                        const double two = std::min(std::max(static_cast<double>(xe) * w[0], std::max(dy, dz)),
+                                                    std::max(static_cast<double>(xf) * w[0], std::max(dy, dz)));
+                        const double one = std::max(static_cast<double>(std::min(xe, xf)) * w[0], std::max(dy, dz));
+                        CHECK(two == one);
+                    }
+
+    // The classifier against the brute force (which embeds the mirrored pose itself) with
+    // weights that make x, or only y/z, decide; samples include mirror images and poses
+    // symmetric in x.
+    std::vector<float> samples;
+    std::vector<int32_t> ids;
+    for (int s = 0; s < 400; ++s) {
+        float P[kCoords];
+        random_pose(rng, P);
+        if (s % 7 == 3) for (int i = 0; i + 1 < kLandmarks; i += 2) P[3 * (i + 1)] = 1000.0f - P[3 * i];
+        if (s % 7 == 5 && s >= 10)
+            for (int i = 0; i < kCoords; ++i)
+                P[i] = (i % 3 == 0 ? -1.0f : 1.0f) * samples[static_cast<std::size_t>(s - 9) * kCoords + i];
+        samples.insert(samples.end(), P, P + kCoords);
+        ids.push_back(s % 3);
+    }
+    std::vector<float> queries;
+    for (int q = 0; q < 40; ++q) {
+        const std::size_t src = static_cast<std::size_t>((q * 53) % 400) * kCoords;
+        for (int i = 0; i < kCoords; ++i) {
+            float v = samples[src + i];
+            if (q % 2) v = (i % 3 == 0 ? -1.0f : 1.0f) * v;  // the mirror image of a sample
+            if (q % 3) v += std::normal_distribution<float>(0.0f, 5.0f)(rng);
+            queries.push_back(v);
+        }
+    }
+    const double weight_sets[][3] = {{1.0, 1.0, 0.2}, {3.0, 0.5, 0.1}, {0.0, 1.0, 1.0}, {1.0, 0.0, 0.0}};
+    for (const auto& w : weight_sets) {
+        Params p;
+        for (int a = 0; a < 3; ++a) p.axes_weights[a] = w[a];
+        compare_with_brute_force(samples, ids, 3, queries, p, "mirror identity weights");
+    }
+}
+
+// Threaded batches give exactly the serial results, whatever the thread count, with
+// invalid frames anywhere and batch sizes around the single-thread cut-off.
+static void test_batch_threads() {
+    std::mt19937 rng(31);
+    const int S = 1500, n_classes = 5;
+    std::vector<float> samples(static_cast<std::size_t>(S) * kCoords);
+    std::vector<int32_t> ids(S);
+    for (int s = 0; s < S; ++s) {
+        random_pose(rng, &samples[static_cast<std::size_t>(s) * kCoords]);
+        ids[s] = (s * 7) % n_classes;
+    }
+    const Classifier clf(samples.data(), S, ids.data(), n_classes);
+    const std::size_t K = clf.k();
+    const std::size_t F = 403;
+    std::vector<float> frames(F * kCoords);
+    for (std::size_t f = 0; f < F; ++f) {
+        if (f % 3 == 0)
+            std::copy_n(&samples[(f * 11 % S) * kCoords], kCoords, &frames[f * kCoords]);
+        else
+            random_pose(rng, &frames[f * kCoords]);
+        if (f % 29 == 5) frames[f * kCoords + 4] = std::numeric_limits<float>::quiet_NaN();
+    }
+    // Serial, one frame at a time.
+    std::vector<int32_t> want_c(F * n_classes), want_n(F * K);
+    std::vector<uint8_t> want_v(F);
+    std::size_t want_valid = 0;
+    for (std::size_t f = 0; f < F; ++f) {
+        want_v[f] = clf.counts(&frames[f * kCoords], &want_c[f * n_classes]) ? 1 : 0;
+        CHECK(clf.neighbours(&frames[f * kCoords], &want_n[f * K]) == (want_v[f] == 1));
+        want_valid += want_v[f];
+    }
+    CHECK(want_valid < F && want_valid > 0);
+    CHECK(batch_threads(31) == 1 && batch_threads(10000, 1) == 1);
+    CHECK(batch_threads(1000, 3) == 3 && batch_threads(40, 8) == 3);
+    for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(31), std::size_t(32),
+                          std::size_t(33), F}) {
+        for (unsigned threads : {0u, 1u, 2u, 3u, 8u}) {
+            std::vector<int32_t> c(n * n_classes + 1, -7), nb(n * K + 1, -7);
+            std::vector<uint8_t> v(n + 1, 9), v2(n + 1, 9);
+            std::size_t expect = 0;
+            for (std::size_t f = 0; f < n; ++f) expect += want_v[f];
+            CHECK(clf.counts_batch(frames.data(), n, c.data(), v.data(), threads) == expect);
+            CHECK(clf.neighbours_batch(frames.data(), n, nb.data(), v2.data(), threads) == expect);
+            bool same = std::equal(want_c.begin(), want_c.begin() + static_cast<std::ptrdiff_t>(n * n_classes), c.begin()) &&
+                        std::equal(want_n.begin(), want_n.begin() + static_cast<std::ptrdiff_t>(n * K), nb.begin()) &&
+                        std::equal(want_v.begin(), want_v.begin() + static_cast<std::ptrdiff_t>(n), v.begin()) &&
+                        std::equal(want_v.begin(), want_v.begin() + static_cast<std::ptrdiff_t>(n), v2.begin());
+            // Nothing written past the batch.
+            same &= c[n * n_classes] == -7 && nb[n * K] == -7 && v[n] == 9 && v2[n] == 9;
+            CHECK_MSG(same, "batch of " + std::to_string(n) + " on " + std::to_string(threads) + " threads");
+        }
+    }
+    // Batches from several threads at once (each splitting over threads of its own).
+    std::atomic<int> bad{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 3; ++t)
+        callers.emplace_back([&]() {
+            std::vector<int32_t> c(F * n_classes);
+            for (int rep = 0; rep < 2; ++rep) {
+                clf.counts_batch(frames.data(), F, c.data());
+                if (c != want_c) ++bad;
+            }
+        });
+    for (auto& th : callers) th.join();
+    CHECK(bad.load() == 0);
+}
+
 static void test_mlkit(const std::string& path) {
     if (path.empty() || !fs::exists(path)) {
         std::printf("ML Kit CSV not given or absent (%s): skipping the real-data checks\n", path.c_str());
@@ -377,6 +529,8 @@ int main(int argc, char** argv) {
     test_embedding();
     test_classifier_synthetic();
     test_threads();
+    test_mirror_identity();
+    test_batch_threads();
     test_mlkit(argc > 1 ? argv[1] : "");
     test_samples();
     test_smoothing_and_counter();
