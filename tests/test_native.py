@@ -162,6 +162,22 @@ def test_no_pose_rows(engine, mlkit):
     assert (idx[1] == -1).all() and (idx[0] >= 0).all()
 
 
+def test_a_batch_split_over_threads_equals_frame_by_frame(engine, mlkit):
+    """Batches of 32 frames or more are split over threads; rows must not depend on it."""
+    frames = mlkit.landmarks[::-1].copy()  # another order than the samples
+    frames[5::97, 3, 0] = np.nan  # no-pose rows scattered over the chunks
+    one_idx = np.stack([engine.neighbours(f)[0][0] for f in frames])
+    one_counts = np.stack([engine.counts(f)[0][0] for f in frames])
+    one_valid = np.array([engine.counts(f)[1][0] for f in frames])
+    assert not one_valid.all() and one_valid.any()
+    for n in (1, 31, 32, 33, 100, len(frames)):
+        idx, valid = engine.neighbours(frames[:n])
+        counts, valid_c = engine.counts(frames[:n])
+        assert np.array_equal(idx, one_idx[:n]), n
+        assert np.array_equal(counts, one_counts[:n]), n
+        assert np.array_equal(valid, one_valid[:n]) and np.array_equal(valid_c, one_valid[:n])
+
+
 # ---------------------------------------------------------------- GIL
 
 
