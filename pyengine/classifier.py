@@ -177,24 +177,21 @@ class PoseClassifier:
         Every sample is classified against the whole set, itself included, in one
         batch call.
         """
-        result = self.classify_batch(self.samples.landmarks)
-        outliers = []
-        for i, row in enumerate(result.counts):
-            top = row.max()
-            detected = tuple(c for c, k in zip(self.class_names, row) if k == top and k > 0)
-            own = self.samples.labels[i]
-            if own not in detected or len(detected) != 1:
-                outliers.append(
-                    Outlier(
-                        index=i,
-                        name=self.samples.names[i],
-                        class_name=own,
-                        detected_classes=detected,
-                        counts=_as_dict(row, self.class_names),
-                        source=self.samples.sources[i],
-                    )
-                )
-        return outliers
+        counts = self.classify_batch(self.samples.landmarks).counts
+        is_top = counts == counts.max(axis=1, keepdims=True)
+        own_class_wins = is_top[np.arange(len(counts)), self.samples.class_ids]
+        flagged = np.flatnonzero(~own_class_wins | (is_top.sum(axis=1) != 1))
+        return [self._outlier(int(i), counts[i], is_top[i]) for i in flagged]
+
+    def _outlier(self, i: int, counts: np.ndarray, is_top: np.ndarray) -> Outlier:
+        return Outlier(
+            index=i,
+            name=self.samples.names[i],
+            class_name=self.samples.labels[i],
+            detected_classes=tuple(c for c, top in zip(self.class_names, is_top) if top),
+            counts=_as_dict(counts, self.class_names),
+            source=self.samples.sources[i],
+        )
 
     def _check_samples_embed(self) -> None:
         _, valid = self._backend.embed(self.samples.landmarks, self.params.torso_size_multiplier)
