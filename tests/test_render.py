@@ -170,7 +170,7 @@ def test_live_without_camera_is_a_clear_error(monkeypatch, capsys):
 @linux_only
 def test_live_rejects_an_unknown_exercise_before_opening_anything(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":99")
-    assert main(["live", "--exercise", "squats_down", "lunges_down"]) == 2
+    assert main(["live", "--exercise", "squats_down", "--exercise", "lunges_down"]) == 2
     err = capsys.readouterr().err
     assert "unknown class 'lunges_down'" in err and "squats_down" in err
 

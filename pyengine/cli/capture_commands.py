@@ -15,6 +15,13 @@ import time
 from pathlib import Path
 
 from ..errors import CameraError, LandmarkFileError
+from ._arguments import (
+    add_backend_argument,
+    add_exercise_argument,
+    add_model_argument,
+    add_samples_argument,
+    positive_int,
+)
 
 WINDOW_TITLE = "pyengine live (r: reset, q/Esc: quit)"
 _QUIT_KEYS = {ord("q"), ord("Q"), 27}
@@ -42,8 +49,8 @@ def _register_landmarks(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="landmark file to write (.npz)"
     )
-    _add_model_argument(parser)
-    parser.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    add_model_argument(parser)
+    parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_landmarks)
 
@@ -92,25 +99,10 @@ def _register_live(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--camera", type=int, default=0, metavar="N", help="camera index (default 0)"
     )
-    parser.add_argument(
-        "--samples",
-        metavar="PATH",
-        help="training samples: single CSV or folder of per-class CSVs "
-        "(default: the bundled ML Kit samples)",
-    )
-    parser.add_argument(
-        "--exercise",
-        nargs="+",
-        metavar="CLASS",
-        help="class(es) whose repetitions are counted (default: every class ending in _down)",
-    )
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "native", "numba", "reference"),
-        help="classifier back end (default auto)",
-    )
-    _add_model_argument(parser)
+    add_samples_argument(parser)
+    add_exercise_argument(parser)
+    add_backend_argument(parser)
+    add_model_argument(parser)
     parser.set_defaults(run=run_live)
 
 
@@ -132,7 +124,7 @@ def run_live(args: argparse.Namespace) -> int:
 
     require_display_variable()
     samples = default_samples() if args.samples is None else load_samples(args.samples)
-    targets = target_classes(samples, args.exercise)
+    targets = target_classes(samples, args.exercises)
     with CameraReader(args.camera) as camera:
         require_window()
         classifier = PoseClassifier(samples, backend=args.backend)
@@ -230,20 +222,3 @@ def _window_closed() -> bool:
 
 
 # ---------------------------------------------------------------- shared
-
-
-def _add_model_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        default="full",
-        metavar="full|PATH.task",
-        help="pose model: 'full' (bundled with MediaPipe) or a MediaPipe "
-        "Tasks .task file (default full)",
-    )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value

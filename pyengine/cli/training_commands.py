@@ -12,6 +12,7 @@ from ..classifier import Outlier, PoseClassifier
 from ..errors import SampleFileError
 from ..samples import load_samples
 from ..training.export import format_stats
+from ._arguments import add_backend_argument, add_model_argument, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +38,9 @@ def _register_bootstrap(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("images_in", type=Path, metavar="IMAGES_IN", help="folder of class folders")
     p.add_argument("--csvs-out", type=Path, required=True, metavar="DIR")
     p.add_argument("--images-out", type=Path, required=True, metavar="DIR")
-    p.add_argument("--limit", type=_positive_int, metavar="N", help="at most N images per class")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="at most N images per class")
     p.add_argument("--force", action="store_true", help="process images an earlier run finished")
-    p.add_argument("--model", default="full", help="'full' (default) or a .task model file")
+    add_model_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_run_bootstrap)
 
@@ -120,7 +121,7 @@ def _register_outliers(subparsers: argparse._SubParsersAction) -> None:
         "--images", type=Path, metavar="DIR", help="--remove also deletes DIR/<class>/<name>"
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.add_argument("--backend", default="auto", help="auto (default), native, numba or reference")
+    add_backend_argument(p)
     p.set_defaults(run=_run_outliers)
 
 
@@ -204,10 +205,3 @@ def _register_stats(subparsers: argparse._SubParsersAction) -> None:
 def _run_stats(args: argparse.Namespace) -> int:
     print(format_stats(training.class_stats(args.samples)))
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value

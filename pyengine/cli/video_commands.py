@@ -7,12 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-from .. import backends
 from ..classifier import PoseClassifier
 from ..errors import UsageError
 from ..samples import SampleSet, default_samples, load_samples
-
-BACKEND_CHOICES = ("auto", *backends.PREFERENCE)
+from ._arguments import (
+    add_backend_argument,
+    add_exercise_argument,
+    add_model_argument,
+    add_samples_argument,
+    positive_int,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,13 +45,7 @@ def _register_count(subparsers: argparse._SubParsersAction) -> None:
         help="classify this landmark file instead of running the pose model (VIDEO then "
         "optional; given, it is used only to draw --out)",
     )
-    parser.add_argument(
-        "--exercise",
-        action="append",
-        metavar="CLASS",
-        dest="exercises",
-        help="class to count, repeatable (default: every class ending in _down)",
-    )
+    add_exercise_argument(parser)
     parser.add_argument(
         "--out", metavar="VIDEO", help="write the annotated video here (.mp4 or .avi)"
     )
@@ -57,11 +55,7 @@ def _register_count(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="also save the pose model's landmarks (.npz) for later --landmarks runs",
     )
-    parser.add_argument(
-        "--model",
-        default="full",
-        help="pose model: 'full' (bundled with MediaPipe) or a .task file (default: full)",
-    )
+    add_model_argument(parser)
     _add_classifier_options(parser)
     parser.add_argument(
         "--quiet",
@@ -100,33 +94,24 @@ def _register_demo(subparsers: argparse._SubParsersAction) -> None:
 def _add_classifier_options(parser: argparse.ArgumentParser, *, samples: bool = True) -> None:
     group = parser.add_argument_group("classifier, smoothing and counting")
     if samples:
-        group.add_argument(
-            "--samples",
-            metavar="PATH",
-            help="sample CSV or folder of <class>.csv files (default: the bundled set)",
-        )
-    group.add_argument(
-        "--backend",
-        choices=BACKEND_CHOICES,
-        default="auto",
-        help="classifier back end (default: auto, the fastest available)",
-    )
+        add_samples_argument(group)
+    add_backend_argument(group)
     group.add_argument(
         "--top-n-max",
-        type=_positive_int,
+        type=positive_int,
         default=30,
         dest="top_n_by_max_distance",
         help="samples kept by the max-distance stage (default: 30)",
     )
     group.add_argument(
         "--top-n-mean",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         dest="top_n_by_mean_distance",
         help="samples kept by the mean-distance stage (default: 10)",
     )
     group.add_argument(
-        "--window", type=_positive_int, default=10, help="EMA window in frames (default: 10)"
+        "--window", type=positive_int, default=10, help="EMA window in frames (default: 10)"
     )
     group.add_argument("--alpha", type=float, default=0.2, help="EMA alpha (default: 0.2)")
     group.add_argument(
@@ -143,13 +128,6 @@ def _add_classifier_options(parser: argparse.ArgumentParser, *, samples: bool = 
         dest="exit_threshold",
         help="leave it, counting one rep, below this (default: 4)",
     )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def _non_negative_int(text: str) -> int:
