@@ -304,31 +304,32 @@ public:
     // same for every thread count.
     std::size_t counts_batch(const float* landmarks, std::size_t n_frames, int32_t* counts,
                              uint8_t* valid = nullptr, unsigned n_threads = 0) const {
-        std::atomic<std::size_t> n_valid{0};
-        detail::parallel_frames(n_frames, n_threads,
-                                [&](std::size_t lo, std::size_t hi, Scratch& scratch) {
-            std::size_t v = 0;
-            for (std::size_t i = lo; i < hi; ++i) {
-                const bool ok = this->counts(landmarks + i * kCoords,
-                                             counts + i * static_cast<std::size_t>(n_classes_),
-                                             scratch);
-                if (valid) valid[i] = ok ? 1 : 0;
-                v += ok;
-            }
-            n_valid.fetch_add(v, std::memory_order_relaxed);
+        return for_each_frame(n_frames, valid, n_threads, [&](std::size_t i, Scratch& scratch) {
+            return this->counts(landmarks + i * kCoords,
+                                counts + i * static_cast<std::size_t>(n_classes_), scratch);
         });
-        return n_valid.load();
     }
 
     // Many frames: `out` F x k() indices (-1 rows for no pose); threads as counts_batch.
     std::size_t neighbours_batch(const float* landmarks, std::size_t n_frames, int32_t* out,
                                  uint8_t* valid = nullptr, unsigned n_threads = 0) const {
+        return for_each_frame(n_frames, valid, n_threads, [&](std::size_t i, Scratch& scratch) {
+            return neighbours(landmarks + i * kCoords, out + i * k_, scratch);
+        });
+    }
+
+private:
+    // Runs `classify_one(i, scratch) -> bool` for every frame i, split over threads as
+    // counts_batch describes; records validity and returns the number of valid frames.
+    template <class ClassifyOne>
+    std::size_t for_each_frame(std::size_t n_frames, uint8_t* valid, unsigned n_threads,
+                               const ClassifyOne& classify_one) const {
         std::atomic<std::size_t> n_valid{0};
         detail::parallel_frames(n_frames, n_threads,
                                 [&](std::size_t lo, std::size_t hi, Scratch& scratch) {
             std::size_t v = 0;
             for (std::size_t i = lo; i < hi; ++i) {
-                const bool ok = neighbours(landmarks + i * kCoords, out + i * k_, scratch);
+                const bool ok = classify_one(i, scratch);
                 if (valid) valid[i] = ok ? 1 : 0;
                 v += ok;
             }
@@ -337,7 +338,6 @@ public:
         return n_valid.load();
     }
 
-private:
     // One single-axis run of stored coordinates; a pruning check may follow it.
     struct Segment {
         int axis, begin, end;
