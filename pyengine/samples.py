@@ -11,11 +11,8 @@ from, so that converting between the two formats reproduces the rows byte for by
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,12 +22,16 @@ import numpy as np
 
 from ._files import atomic_write_text
 from .errors import SampleFileError, UnknownClassError
-from .landmarks import N_COORDS, N_DIMS, N_LANDMARKS, coordinate_name
+from .landmarks import N_DIMS, N_LANDMARKS, coordinate_name
+from .sample_csv import (
+    CLASS_CSV_HEAD,
+    LINE_END,
+    SINGLE_CSV_HEAD,
+    CsvLine,
+    csv_text,
+    read_sample_csv,
+)
 
-#: Line ending of every CSV pyengine writes (the csv module's default, and ML Kit's).
-LINE_END = "\r\n"
-#: One line of text and its ending (``\r\n``, ``\n``, ``\r``, or none at the end).
-LINE_PATTERN = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 DEFAULT_SAMPLES_FILE = "fitness_pose_samples.csv"
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -222,55 +223,21 @@ class _Row:
 
 
 def _read_rows(file: Path, *, with_class: bool, class_name: str = "") -> list[_Row]:
-    try:
-        with open(file, encoding="utf-8-sig", newline="") as handle:  # keep "\r\n" as read
-            text = handle.read()
-    except UnicodeDecodeError as exc:
-        raise SampleFileError(f"{file}: not a UTF-8 text file ({exc.reason})") from None
-    except OSError as exc:
-        raise SampleFileError(f"{file}: cannot read: {exc.strerror}") from None
-    rows = [
-        _parse_row(file, line_no, record, end, with_class, class_name)
-        for line_no, record, end in _records(file, text)
-    ]
+    n_head = SINGLE_CSV_HEAD if with_class else CLASS_CSV_HEAD
+    lines = read_sample_csv(file, n_head=n_head).rows
+    rows = [_parse_row(file, line, n_head, class_name) for line in lines]
     if not rows:
         raise SampleFileError(f"{file}: file is empty (no sample rows)")
     return rows
 
 
-def _records(file: Path, text: str) -> Iterator[tuple[int, list[str], str]]:
-    """Non-blank CSV records with their 1-based line number and line ending."""
-    for line_no, match in enumerate(LINE_PATTERN.finditer(text), start=1):
-        line, end = match.group(1), match.group(2)
-        if not line.strip():
-            continue
-        try:
-            record = next(csv.reader([line]))
-        except csv.Error as exc:
-            raise SampleFileError(f"{file}:{line_no}: {exc}") from None
-        yield line_no, record, end
-
-
-def _parse_row(
-    file: Path, line: int, record: list[str], line_end: str, with_class: bool, class_name: str
-) -> _Row:
-    where = f"{file}:{line}"
-    n_head = 2 if with_class else 1
-    if len(record) != n_head + N_COORDS:
-        layout = "name, class, 99 coordinates" if with_class else "name, 99 coordinates"
-        raise SampleFileError(
-            f"{where}: expected {n_head + N_COORDS} fields ({layout}), found {len(record)}"
-        )
-    name = record[0].strip()
-    if with_class:
-        class_name = record[1].strip()
-    if not name:
-        raise SampleFileError(f"{where}: field 1 (sample name) is empty")
-    if not class_name:
-        raise SampleFileError(f"{where}: field 2 (class name) is empty")
-    fields = tuple(f.strip() for f in record[n_head:])
-    values = tuple(_parse_coordinate(where, n_head, i, text) for i, text in enumerate(fields))
-    return _Row(name, class_name, fields, values, where, line_end)
+def _parse_row(file: Path, line: CsvLine, n_head: int, class_name: str) -> _Row:
+    where = f"{file}:{line.number}"
+    if n_head == SINGLE_CSV_HEAD:
+        class_name = line.fields[1].strip()
+    coordinates = tuple(f.strip() for f in line.fields[n_head:])
+    values = tuple(_parse_coordinate(where, n_head, i, text) for i, text in enumerate(coordinates))
+    return _Row(line.name, class_name, coordinates, values, where, line.end)
 
 
 def _parse_coordinate(where: str, n_head: int, column: int, text: str) -> float:
@@ -304,7 +271,7 @@ def _load_rows(rows: list[_Row]) -> SampleSet:
 def write_single_csv(samples: SampleSet, path: str | os.PathLike[str]) -> None:
     """Write ``samples`` in the single-CSV (ML Kit) format, atomically."""
     rows = [([n, label, *f], end) for n, label, f, end in _rows(samples)]
-    atomic_write_text(Path(path), _csv_text(rows))
+    atomic_write_text(Path(path), csv_text(rows))
 
 
 def write_class_folder(samples: SampleSet, folder: str | os.PathLike[str]) -> list[Path]:
@@ -318,19 +285,10 @@ def write_class_folder(samples: SampleSet, folder: str | os.PathLike[str]) -> li
     for class_name in samples.class_names:
         rows = [([n, *f], end) for n, label, f, end in _rows(samples) if label == class_name]
         file = folder / f"{class_name}.csv"
-        atomic_write_text(file, _csv_text(rows))
+        atomic_write_text(file, csv_text(rows))
         written.append(file)
     return written
 
 
 def _rows(samples: SampleSet) -> Iterator[tuple[str, str, tuple[str, ...], str]]:
     return zip(samples.names, samples.labels, samples.fields, samples.line_ends)
-
-
-def _csv_text(rows: list[tuple[list[str], str]]) -> str:
-    """CSV text with each row's own line ending; only the last row may lack one."""
-    buffer = io.StringIO()
-    for i, (record, end) in enumerate(rows):
-        is_last = i == len(rows) - 1
-        csv.writer(buffer, lineterminator=end or ("" if is_last else LINE_END)).writerow(record)
-    return buffer.getvalue()

@@ -133,3 +133,13 @@ def test_from_arrays_and_select():
     poses[1, 2, 0] = np.nan
     with pytest.raises(ValueError, match="sample 1 has a NaN"):
         SampleSet.from_arrays(poses, ["a"] * 4)
+
+
+def test_the_bundled_samples_are_the_shared_ml_kit_file_byte_for_byte(shared_data):
+    from importlib import resources
+
+    shared = shared_data / "mlkit" / "fitness_pose_samples.csv"
+    if not shared.is_file():
+        pytest.skip(f"the shared ML Kit file is not at {shared}")
+    bundled = resources.files("pyengine") / "data" / "fitness_pose_samples.csv"
+    assert bundled.read_bytes() == shared.read_bytes()

@@ -9,6 +9,10 @@ The workflow of SPEC 8:
    misclassifies;
 4. :func:`class_stats` counts samples per class, and :func:`export_single` /
    :func:`export_folder` convert between the two sample formats for apps.
+
+May import: :mod:`pyengine.samples` and :mod:`pyengine.sample_csv` (the files it
+edits), :mod:`pyengine.classifier`, :mod:`pyengine.pose`, :mod:`pyengine.errors`. Never
+:mod:`pyengine.video` or the command line.
 """
 
 from __future__ import annotations

@@ -4,111 +4,24 @@ After bootstrapping, a person looks through ``images_out/<class>/`` and deletes 
 images whose pose is wrong. :func:`align` then drops the CSV rows of the deleted images
 and deletes the images that have no CSV row (those where MediaPipe found no pose).
 
-This module also holds what the other training tools share: the error type, reading
-and rewriting class CSVs line by line (kept rows stay byte for byte as they were), and
-atomic file writes.
+This module also holds the folder checks the other training tools share. Class CSVs are
+read and rewritten line by line through :mod:`pyengine.sample_csv`, so kept rows stay
+byte for byte as they were.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._files import atomic_write_text
-from ..errors import SampleFileError, TrainingFolderError
-from ..landmarks import N_COORDS
-from ..samples import LINE_PATTERN
+from ..errors import TrainingFolderError
+from ..sample_csv import CsvFile, CsvLine, read_sample_csv
 
 #: Image files the training tools read and write (compared case-insensitively).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-# The same line split as pyengine.samples, so line numbers in ``SampleSet.sources`` match.
-_BOM = "\ufeff"
-
-
-@dataclass(frozen=True)
-class CsvLine:
-    """One line of a sample CSV: its 1-based number, text, line ending and sample name.
-
-    ``name`` is empty for blank lines, which are kept as they are.
-    """
-
-    number: int
-    text: str
-    end: str
-    name: str
-
-
-@dataclass
-class CsvFile:
-    """The lines of a sample CSV, kept exactly (including a byte-order mark)."""
-
-    path: Path
-    lines: list[CsvLine]
-    bom: str = ""
-
-    @property
-    def rows(self) -> list[CsvLine]:
-        """The lines that hold a sample."""
-        return [line for line in self.lines if line.name]
-
-    def text(self, lines: Iterable[CsvLine] | None = None) -> str:
-        """File text made of ``lines`` (default: all of them), each with its own ending."""
-        lines = list(self.lines if lines is None else lines)
-        parts = [self.bom]
-        for i, line in enumerate(lines):
-            is_last = i == len(lines) - 1
-            parts.append(line.text + (line.end or ("" if is_last else "\r\n")))
-        return "".join(parts)
-
-
-def read_sample_csv(path: Path, *, n_head: int = 1) -> CsvFile:
-    """Read a sample CSV line by line (``n_head`` = 1 for a class CSV, 2 for a single CSV).
-
-    Only the field count and the name are checked here; coordinates are checked by
-    :func:`pyengine.load_samples` when the samples are used.
-
-    Raises
-    ------
-    SampleFileError
-        The file cannot be read, is not UTF-8, or a row has the wrong number of fields.
-    """
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as exc:
-        raise SampleFileError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    except OSError as exc:
-        raise SampleFileError(f"{path}: cannot read: {exc.strerror}") from None
-    bom = _BOM if text.startswith(_BOM) else ""
-    lines = []
-    for number, match in enumerate(LINE_PATTERN.finditer(text[len(bom) :]), start=1):
-        line, end = match.group(1), match.group(2)
-        if not line and not end:
-            continue  # the empty match at the end of the text
-        lines.append(CsvLine(number, line, end, _row_name(path, number, line, n_head)))
-    return CsvFile(path, lines, bom)
-
-
-def _row_name(path: Path, number: int, line: str, n_head: int) -> str:
-    if not line.strip():
-        return ""
-    try:
-        record = next(csv.reader([line]))
-    except csv.Error as exc:
-        raise SampleFileError(f"{path}:{number}: {exc}") from None
-    if len(record) != n_head + N_COORDS:
-        raise SampleFileError(
-            f"{path}:{number}: expected {n_head + N_COORDS} fields, found {len(record)}"
-        )
-    name = record[0].strip()
-    if not name:
-        raise SampleFileError(f"{path}:{number}: field 1 (sample name) is empty")
-    return name
 
 
 def ensure_writable_folder(folder: Path, what: str) -> None:

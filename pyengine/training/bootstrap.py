@@ -11,8 +11,6 @@ done (output image present and row in the CSV) unless ``force`` is set.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,14 +22,10 @@ from tqdm import tqdm
 
 from .._files import atomic_write_bytes, atomic_write_text
 from ..errors import TrainingFolderError
-from ..samples import LINE_END, format_coordinate
-from .align import (
-    CsvFile,
-    ensure_writable_folder,
-    is_image_file,
-    read_sample_csv,
-    require_folder,
-)
+from ..pose import PoseEstimator
+from ..sample_csv import LINE_END, CsvFile, csv_text, read_sample_csv
+from ..samples import format_coordinate
+from .align import ensure_writable_folder, is_image_file, require_folder
 from .draw import annotate
 
 #: ``estimator(bgr, time_s) -> (33, 3) landmarks or None``, as ``pyengine.pose`` gives.
@@ -261,10 +255,8 @@ def _process_image(
 
 
 def _csv_line(name: str, landmarks: np.ndarray) -> str:
-    buffer = io.StringIO()
     fields = [format_coordinate(v) for v in np.asarray(landmarks, dtype=np.float32).reshape(-1)]
-    csv.writer(buffer, lineterminator=LINE_END).writerow([name, *fields])
-    return buffer.getvalue()
+    return csv_text([([name, *fields], LINE_END)])
 
 
 def _write_class_csv(csv_path: Path, rows: dict[str, str]) -> None:
@@ -305,7 +297,7 @@ class _estimator_scope:
     def __init__(self, estimator: Estimator | None, model: str | os.PathLike[str]) -> None:
         self._given = estimator
         self._model = model
-        self._opened = None
+        self._opened: PoseEstimator | None = None
 
     def __enter__(self) -> Estimator:
         if self._given is not None:

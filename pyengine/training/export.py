@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .._files import atomic_write_text
 from ..errors import SampleFileError, TrainingFolderError
+from ..sample_csv import LINE_END
 from ..samples import (
-    LINE_END,
     SampleSet,
     load_samples,
     write_class_folder,
@@ -220,7 +220,7 @@ def _row_order(samples: SampleSet, order: Sequence[tuple[str, str]]) -> list[int
     occurrence: Counter[tuple[str, str]] = Counter()
     keys = []
     for i, key in enumerate(zip(samples.labels, samples.names)):
-        pos = position.get((*key, occurrence[key]))
+        found = position.get((*key, occurrence[key]))
         occurrence[key] += 1
-        keys.append((0, pos, i) if pos is not None else (1, 0, i))
+        keys.append((0, found, i) if found is not None else (1, 0, i))
     return [i for *_, i in sorted(keys)]

@@ -11,8 +11,8 @@ from pathlib import Path
 from .._files import atomic_write_text
 from ..classifier import Outlier, PoseClassifier
 from ..errors import SampleFileError
+from ..sample_csv import CLASS_CSV_HEAD, SINGLE_CSV_HEAD, read_sample_csv
 from ..samples import SampleSet, load_samples
-from .align import read_sample_csv
 
 
 def find_outliers(
@@ -144,7 +144,7 @@ def _source(source: str) -> tuple[Path, int]:
 
 def _text_without(file: Path, line_numbers: set[int], *, single: bool) -> str | None:
     """The file's text without those lines, or None when no sample row would be left."""
-    csv_file = read_sample_csv(file, n_head=2 if single else 1)
+    csv_file = read_sample_csv(file, n_head=SINGLE_CSV_HEAD if single else CLASS_CSV_HEAD)
     keep = [line for line in csv_file.lines if line.number not in line_numbers]
     if any(line.name for line in keep):
         return csv_file.text(keep)
