@@ -29,10 +29,12 @@ from pathlib import Path
 import pytest
 
 from pyengine import PoseClassifier, default_samples
+from pyengine.counting import CountingStage
 from pyengine.pose import open_estimator
-from pyengine.video.pipeline import AnnotatedVideoFile, CountingStage, run_video
+from pyengine.video.pipeline import run_video
 from pyengine.video.readers import open_source
 from pyengine.video.render import Renderer
+from pyengine.video.writer import AnnotatedVideoFile
 
 CLIP = "squats_side_gym.mp4"
 TARGETS = ("squats_down", "pushups_down")

@@ -4,13 +4,24 @@ MediaPipe BlazePose gives 33 landmarks per frame; pyengine embeds them, classifi
 pose with a two-stage k-NN against labelled samples, smooths the result and counts
 repetitions. Back ends: ``reference`` (pure Python, the oracle), ``numba`` and
 ``native`` (C++); ``backends.available()`` lists the ones that run here.
+
+The package, by folder (each says what it holds and what it may import):
+
+- ``settings``, ``samples``, ``landmarks``, ``classifier``: the k-NN and its inputs;
+- ``backends/``: the interchangeable implementations of the embedding and the k-NN;
+- ``counting/``: smoothing and repetition counters;
+- ``pose``: MediaPipe pose estimators; ``video/``: frames in and out (readers, the
+  threaded pipeline, rendering, the writer, landmark files);
+- ``report/``: the JSON report and the printed summary; ``synthetic``/``demo``: a
+  synthesised workout; ``training/``: building sample sets; ``cli/``: the command.
 """
 
 from __future__ import annotations
 
 from . import backends
+from ._version import __version__
 from .classifier import BatchResult, Outlier, PoseClassifier
-from .counter import RepetitionCounter
+from .counting import EMASmoothing, RepetitionCounter
 from .errors import (
     BackendError,
     CameraError,
@@ -19,6 +30,7 @@ from .errors import (
     ModelUnavailableError,
     PyengineError,
     SampleFileError,
+    SettingsError,
     TrainingFolderError,
     UnknownClassError,
     UsageError,
@@ -26,11 +38,10 @@ from .errors import (
 )
 from .landmarks import LANDMARK_NAMES, pixel_scale
 from .samples import PoseSample, SampleSet, default_samples, load_samples
-from .smoothing import EMASmoothing
-
-__version__ = "0.1.0"
+from .settings import DEFAULT_SETTINGS, Settings, validate_settings
 
 __all__ = [
+    "DEFAULT_SETTINGS",
     "LANDMARK_NAMES",
     "BackendError",
     "BatchResult",
@@ -46,6 +57,8 @@ __all__ = [
     "RepetitionCounter",
     "SampleFileError",
     "SampleSet",
+    "Settings",
+    "SettingsError",
     "TrainingFolderError",
     "UnknownClassError",
     "UsageError",
@@ -55,4 +68,5 @@ __all__ = [
     "default_samples",
     "load_samples",
     "pixel_scale",
+    "validate_settings",
 ]

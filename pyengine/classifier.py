@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from . import backends
 from .errors import BackendError, InvalidPoseError, SampleFileError
 from .landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS
 from .samples import SampleSet, load_samples
+from .settings import DEFAULT_SETTINGS, Settings, validate_settings
 
 
 @dataclass(frozen=True)
@@ -60,22 +60,22 @@ class PoseClassifier:
     ----------
     samples : SampleSet or str or os.PathLike
         Labelled poses, or a path that :func:`pyengine.load_samples` reads.
+    settings : Settings, optional
+        Classifier, smoothing and counting settings (default: the published ones). The
+        classifier uses and checks the first four; a counting stage built on it uses and
+        checks the rest.
     backend : {"auto", "native", "numba", "reference"}
         Implementation to run. ``"auto"`` takes the fastest one available, unless the
         environment variable ``PYENGINE_BACKEND`` names one.
-    top_n_by_max_distance : int
-        Samples kept by stage 1 (smallest maximum per-coordinate distance).
-    top_n_by_mean_distance : int
-        Samples kept by stage 2 (smallest mean distance); they vote for their classes.
-    axes_weights : tuple of float
-        Weights of the x, y, z coordinate differences (finite, ``>= 0``).
-    torso_size_multiplier : float
-        Pose size is at least this many torso lengths (finite, ``> 0``).
+    top_n_by_max_distance, top_n_by_mean_distance, axes_weights, torso_size_multiplier
+        Override single settings (see :class:`~pyengine.settings.Settings`).
 
     Raises
     ------
     SampleFileError
         A sample cannot be embedded (its pose size is zero); the message names its row.
+    SettingsError
+        The settings cannot work; the message names the setting.
     BackendError
         The requested back end is not available here.
     """
@@ -83,20 +83,26 @@ class PoseClassifier:
     def __init__(
         self,
         samples: SampleSet | str | os.PathLike[str],
+        settings: Settings = DEFAULT_SETTINGS,
         *,
         backend: str = "auto",
-        top_n_by_max_distance: int = 30,
-        top_n_by_mean_distance: int = 10,
-        axes_weights: Sequence[float] = (1.0, 1.0, 0.2),
-        torso_size_multiplier: float = 2.5,
+        top_n_by_max_distance: int | None = None,
+        top_n_by_mean_distance: int | None = None,
+        axes_weights: Sequence[float] | None = None,
+        torso_size_multiplier: float | None = None,
     ) -> None:
         if not isinstance(samples, SampleSet):
             samples = load_samples(samples)
         if len(samples) == 0:
             raise SampleFileError("the sample set is empty")
-        self.params = _checked_params(
-            top_n_by_max_distance, top_n_by_mean_distance, axes_weights, torso_size_multiplier
+        changed = settings.replace(
+            top_n_by_max_distance=top_n_by_max_distance,
+            top_n_by_mean_distance=top_n_by_mean_distance,
+            axes_weights=axes_weights,
+            torso_size_multiplier=torso_size_multiplier,
         )
+        #: The settings, with the classifier's own checked (counting checks the rest).
+        self.settings = validate_settings(changed, counting=False)
         try:
             self._backend = backends.resolve(backend)
         except (ImportError, ValueError) as exc:
@@ -104,7 +110,7 @@ class PoseClassifier:
         self.samples = samples
         self._check_samples_embed()
         self._engine = self._backend.Engine(
-            samples.landmarks, samples.class_ids, len(samples.class_names), self.params
+            samples.landmarks, samples.class_ids, len(samples.class_names), self.settings
         )
 
     @property
@@ -194,7 +200,7 @@ class PoseClassifier:
         )
 
     def _check_samples_embed(self) -> None:
-        _, valid = self._backend.embed(self.samples.landmarks, self.params.torso_size_multiplier)
+        _, valid = self._backend.embed(self.samples.landmarks, self.settings.torso_size_multiplier)
         if not valid.all():
             i = int(np.argmin(valid))
             raise SampleFileError(
@@ -234,16 +240,3 @@ def _frames(frames: np.ndarray) -> np.ndarray:
     if arr.ndim != 3 or arr.shape[1:] != (N_LANDMARKS, N_DIMS):
         raise InvalidPoseError(f"frames must have shape (F, 33, 3), got {arr.shape}")
     return arr
-
-
-def _checked_params(top_max, top_mean, weights, multiplier) -> backends.Params:
-    for name, value in (("top_n_by_max_distance", top_max), ("top_n_by_mean_distance", top_mean)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    weights = tuple(float(w) for w in weights)
-    if len(weights) != 3 or not all(math.isfinite(w) and w >= 0 for w in weights):
-        raise ValueError(f"axes_weights must be three finite numbers >= 0, got {weights}")
-    multiplier = float(multiplier)
-    if not (math.isfinite(multiplier) and multiplier > 0):
-        raise ValueError(f"torso_size_multiplier must be finite and > 0, got {multiplier}")
-    return backends.Params(int(top_max), int(top_mean), weights, multiplier)

@@ -42,6 +42,10 @@ class TrainingFolderError(PyengineError, OSError):
     """A training folder that is missing, is not a folder, or cannot be written."""
 
 
+class SettingsError(PyengineError, ValueError):
+    """Settings that cannot work (a value out of range, or an impossible combination)."""
+
+
 class UsageError(PyengineError, ValueError):
     """Command-line options that do not fit together (e.g. ``--out`` without a video)."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -41,6 +41,10 @@ class PoseEstimator(Protocol):
     def __call__(self, bgr: np.ndarray, time_s: float) -> np.ndarray | None: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> PoseEstimator: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def open_estimator(
@@ -91,10 +95,13 @@ def open_estimator(
     )
 
 
+_E = TypeVar("_E", bound="_Estimator")
+
+
 class _Estimator:
     name = "pose"
 
-    def __enter__(self):
+    def __enter__(self: _E) -> _E:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -222,6 +229,8 @@ def _legacy_pose_module():
 
 def _require_legacy_model(complexity: int) -> None:
     spec = importlib.util.find_spec("mediapipe")
+    if spec is None or spec.origin is None:
+        raise ModelUnavailableError("MediaPipe is not installed (pip install mediapipe==0.10.21)")
     folder = Path(spec.origin).parent / "modules" / "pose_landmark"
     model = folder / _LEGACY_FILES[complexity]
     if not model.is_file():

@@ -123,8 +123,8 @@ def test_degenerate_training_sample_names_its_row(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"top_n_by_max_distance": 0}, "top_n_by_max_distance must be a positive integer"),
-        ({"top_n_by_mean_distance": 2.5}, "top_n_by_mean_distance must be a positive integer"),
+        ({"top_n_by_max_distance": 0}, "top_n_by_max_distance must be an integer >= 1"),
+        ({"top_n_by_mean_distance": 2.5}, "top_n_by_mean_distance must be an integer >= 1"),
         ({"axes_weights": (1, 1)}, "axes_weights must be three finite numbers >= 0"),
         ({"axes_weights": (1, -1, 0.2)}, "axes_weights must be three finite numbers >= 0"),
         ({"torso_size_multiplier": 0}, "torso_size_multiplier must be finite and > 0"),

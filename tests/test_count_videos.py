@@ -20,11 +20,12 @@ from test_report import validate
 
 from pyengine import PoseClassifier, default_samples
 from pyengine.cli import main
+from pyengine.counting import CountingStage
 from pyengine.pose import open_estimator
+from pyengine.report import build_report, load_schema
 from pyengine.video.landmark_file import load_landmarks, save_landmarks
-from pyengine.video.pipeline import CountingStage, run_landmarks, run_video
+from pyengine.video.pipeline import run_landmarks, run_video
 from pyengine.video.readers import open_source
-from pyengine.video.report import build_report, load_schema
 
 #: The clips whose exercise the bundled samples know, and the class counting it.
 CLIPS = (
@@ -258,7 +259,9 @@ def test_missing_or_non_video_input_exits_2(tmp_path, capsys):
         (["count"], "give a VIDEO to count, or --landmarks FILE"),
         (["count", "--landmarks", "x.npz", "--out", "y.mp4"], "--out needs the VIDEO"),
         (["count", "x.mp4", "--json", "/nonexistent/dir/r.json"], "does not exist"),
-        (["count", "x.mp4", "--enter", "3", "--exit", "5"], "must not exceed --enter"),
+        (["count", "x.mp4", "--enter", "3", "--exit", "5"], "must be below enter_threshold"),
+        (["count", "x.mp4", "--enter", "20"], "options: --top-n-mean, --enter"),
+        (["count", "x.mp4", "--top-n-mean", "50"], "must not exceed top_n_by_max_distance"),
     ],
 )
 def test_usage_errors_exit_2_before_any_work(argv, message, capsys):

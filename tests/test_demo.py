@@ -11,9 +11,10 @@ from test_report import validate
 
 from pyengine import PoseClassifier, default_samples
 from pyengine.cli import main
+from pyengine.demo import run_demo
 from pyengine.errors import UnknownClassError
-from pyengine.video.demo import WorkoutPlan, pick_keyframes, run_demo, synthesise_workout
-from pyengine.video.report import load_schema
+from pyengine.report import load_schema
+from pyengine.synthetic import WorkoutPlan, pick_keyframes, synthesise_workout
 
 
 @pytest.fixture(scope="module")

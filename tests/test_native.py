@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from pyengine import backends
-from pyengine.backends import Params
 from pyengine.samples import load_samples, write_class_folder
+from pyengine.settings import Settings
 
 native = pytest.importorskip(
     "pyengine.backends.native_backend", reason="pyengine._native is not built", exc_type=ImportError
@@ -47,7 +47,7 @@ def mlkit(mlkit_csv):
 
 @pytest.fixture(scope="module")
 def engine(mlkit):
-    return native.Engine(mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params())
+    return native.Engine(mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings())
 
 
 # ---------------------------------------------------------------- errors
@@ -69,20 +69,20 @@ def test_bad_engine_arguments_raise_value_error(mlkit):
     bad_ids = mlkit.class_ids.copy()
     bad_ids[7] = n
     with pytest.raises(ValueError, match=rf"class id {n} of sample 7 is outside \[0, {n}\)"):
-        native.Engine(mlkit.landmarks, bad_ids, n, Params())
+        native.Engine(mlkit.landmarks, bad_ids, n, Settings())
     with pytest.raises(ValueError, match=r"class_ids must have shape \(812,\), got \(811,\)"):
-        native.Engine(mlkit.landmarks, mlkit.class_ids[:-1], n, Params())
-    with pytest.raises(ValueError, match=r"axes_weights\[2\] must be finite and >= 0"):
-        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Params(axes_weights=(1.0, 1.0, -0.5)))
-    with pytest.raises(ValueError, match=r"top_n_by_max_distance must be >= 1, got 0"):
-        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Params(top_n_by_max_distance=0))
+        native.Engine(mlkit.landmarks, mlkit.class_ids[:-1], n, Settings())
+    with pytest.raises(ValueError, match=r"axes_weights must be three finite numbers >= 0"):
+        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Settings(axes_weights=(1.0, 1.0, -0.5)))
+    with pytest.raises(ValueError, match=r"top_n_by_max_distance must be an integer >= 1, got 0"):
+        native.Engine(mlkit.landmarks, mlkit.class_ids, n, Settings(top_n_by_max_distance=0))
 
 
 def test_a_sample_that_cannot_be_embedded_is_named(mlkit):
     landmarks = mlkit.landmarks.copy()
     landmarks[5] = 3.0  # every landmark on one point: pose size 0
     with pytest.raises(native.InvalidSampleError, match=r"sample 5 cannot be embedded"):
-        native.Engine(landmarks, mlkit.class_ids, len(mlkit.class_names), Params())
+        native.Engine(landmarks, mlkit.class_ids, len(mlkit.class_names), Settings())
     assert issubclass(native.InvalidSampleError, ValueError)
 
 
@@ -282,7 +282,7 @@ def test_c_example_prints_the_counts_python_gives(c_example, mlkit_csv, mlkit, e
     want, _ = engine.counts(np.stack([pose, mirrored]))
     # The reference agrees too (one pose: it is slow).
     ref = backends.load("reference").Engine(
-        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params()
+        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings()
     )
     assert np.array_equal(ref.counts(pose[None])[0][0], want[0])
     for label, row in (("sample", want[0]), ("mirrored", want[1])):

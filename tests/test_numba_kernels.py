@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from pyengine import default_samples
-from pyengine.backends import Params, reference
+from pyengine.backends import reference
+from pyengine.settings import Settings
 
 nk = pytest.importorskip("pyengine.backends.numba_kernels", reason="numba is not installed")
 numba_backend = pytest.importorskip("pyengine.backends.numba_backend")
@@ -259,11 +260,13 @@ def test_serial_and_parallel_kernels_match_the_reference_engine(samples):
     picks = rng.choice(len(samples), 24, replace=False)
     frames = samples.landmarks[picks] + rng.normal(0, 20, (24, 33, 3)).astype(np.float32)
     frames[3] = np.nan  # no pose
-    ref = reference.Engine(samples.landmarks, samples.class_ids, len(samples.class_names), Params())
+    ref = reference.Engine(
+        samples.landmarks, samples.class_ids, len(samples.class_names), Settings()
+    )
     want_idx, want_valid = ref.neighbours(frames)
     want_counts, _ = ref.counts(frames)
     eng = numba_backend.Engine(
-        samples.landmarks, samples.class_ids, len(samples.class_names), Params()
+        samples.landmarks, samples.class_ids, len(samples.class_names), Settings()
     )
     args = (
         frames,
@@ -291,7 +294,7 @@ def test_one_engine_serves_several_threads_at_once(samples):
     from concurrent.futures import ThreadPoolExecutor
 
     eng = numba_backend.Engine(
-        samples.landmarks, samples.class_ids, len(samples.class_names), Params()
+        samples.landmarks, samples.class_ids, len(samples.class_names), Settings()
     )
     rng = np.random.default_rng(8)
     noisy = samples.landmarks + rng.normal(0, 10, samples.landmarks.shape).astype(np.float32)

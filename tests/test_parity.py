@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pyengine import backends
-from pyengine.backends import Params, reference
-from pyengine.samples import load_samples
+from pyengine import backends, default_samples
+from pyengine.backends import reference
+from pyengine.settings import Settings
 
 OTHERS = [name for name in backends.available() if name != "reference"]
 if not OTHERS:
@@ -57,11 +57,9 @@ def assert_same(ref_engine, engine, frames):
 
 
 @pytest.fixture(scope="module")
-def mlkit(shared_data):
-    path = shared_data / "mlkit" / "fitness_pose_samples.csv"
-    if not path.is_file():
-        pytest.skip(f"the ML Kit sample file is not at {path}")
-    samples = load_samples(path)
+def mlkit():
+    """The bundled ML Kit set (byte-identical to the shared copy: see test_samples)."""
+    samples = default_samples()
     assert len(samples) == 812
     return samples
 
@@ -69,7 +67,7 @@ def mlkit(shared_data):
 @pytest.fixture(scope="module")
 def mlkit_reference(mlkit):
     """The reference's 812-against-812 run, computed once for every back end."""
-    engine = reference.Engine(mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params())
+    engine = reference.Engine(mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings())
     idx, valid = engine.neighbours(mlkit.landmarks)
     counts = np.zeros((len(mlkit), len(mlkit.class_names)), np.int32)
     for row, kept in enumerate(idx):
@@ -91,7 +89,7 @@ def test_ml_kit_embeddings_are_bitwise_the_reference(mlkit, name):
 def test_every_ml_kit_sample_against_the_whole_set(mlkit, mlkit_reference, name):
     _, want_idx, want_valid, want_counts = mlkit_reference
     engine = backends.load(name).Engine(
-        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params()
+        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings()
     )
     got_idx, got_valid = engine.neighbours(mlkit.landmarks)
     got_counts, _ = engine.counts(mlkit.landmarks)
@@ -121,7 +119,7 @@ def test_the_ml_kit_run_is_not_trivial(mlkit, mlkit_reference):
 def test_noisy_and_mirrored_real_poses(mlkit, mlkit_reference, name):
     ref_engine = mlkit_reference[0]
     engine = backends.load(name).Engine(
-        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params()
+        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings()
     )
     rng = np.random.default_rng(11)
     picks = rng.choice(len(mlkit), 40, replace=False)
@@ -153,7 +151,7 @@ def test_duplicated_samples_tie_and_the_lower_index_wins(mlkit, name, top_n):
     order = np.concatenate([base, base[::-1], base[:5]])  # each pose 2-3 times
     landmarks = mlkit.landmarks[order]
     class_ids = mlkit.class_ids[order]
-    params = Params(top_n_by_max_distance=top_n[0], top_n_by_mean_distance=top_n[1])
+    params = Settings(top_n_by_max_distance=top_n[0], top_n_by_mean_distance=top_n[1])
     ref_engine, engine = engines(landmarks, class_ids, len(mlkit.class_names), params, name)
     frames = np.concatenate([
         landmarks[:12],
@@ -173,7 +171,7 @@ def test_duplicated_samples_tie_and_the_lower_index_wins(mlkit, name, top_n):
 def test_degenerate_frames_are_no_pose_and_leave_the_others_alone(mlkit, mlkit_reference, name):
     ref_engine = mlkit_reference[0]
     engine = backends.load(name).Engine(
-        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Params()
+        mlkit.landmarks, mlkit.class_ids, len(mlkit.class_names), Settings()
     )
     good = mlkit.landmarks[[3, 400, 700]]
     one_point = np.full((33, 3), 321.0, np.float32)
@@ -200,7 +198,7 @@ def test_an_invalid_sample_is_refused(mlkit, name):
     landmarks = mlkit.landmarks[:5].copy()
     landmarks[2] = 7.0
     with pytest.raises(ValueError, match="sample 2"):
-        backends.load(name).Engine(landmarks, np.zeros(5, np.int32), 1, Params())
+        backends.load(name).Engine(landmarks, np.zeros(5, np.int32), 1, Settings())
 
 
 # ---------------------------------------------------------------- (e) generated cases
@@ -212,6 +210,8 @@ GENERATED = settings(
 )
 
 weights = st.tuples(*[st.one_of(st.sampled_from([0.0, 0.2, 1.0]), st.floats(0, 50))] * 3)
+# 0 embeds too (every pose then has the size of its farthest landmark); an engine
+# refuses it, so the engines are built with the nearest valid multiplier.
 multipliers = st.one_of(st.sampled_from([0.0, 1.0, 2.5]), st.floats(0, 20))
 
 
@@ -236,9 +236,10 @@ def case(draw, grid: bool):
         poses[rng.integers(1, n_samples, n_dupes)] = poses[rng.integers(0, n_samples, n_dupes)]
         poses[n_samples] = poses[rng.integers(0, n_samples)]
     n_classes = draw(st.integers(1, 4))
-    params = Params(
-        top_n_by_max_distance=draw(st.integers(1, 50)),
-        top_n_by_mean_distance=draw(st.integers(1, 50)),
+    top_max = draw(st.integers(1, 50))
+    params = Settings(
+        top_n_by_max_distance=top_max,
+        top_n_by_mean_distance=draw(st.integers(1, top_max)),
         axes_weights=draw(weights),
         torso_size_multiplier=draw(multipliers),
     )
@@ -254,6 +255,7 @@ def check_generated(name, samples, class_ids, n_classes, queries, params):
     np.testing.assert_array_equal(bits(emb), bits(emb_ref))
     samples, class_ids = samples[valid_ref], class_ids[valid_ref]
     assume(len(samples) > 0)
+    params = params.replace(torso_size_multiplier=max(mult, np.nextafter(0.0, 1.0)))
     ref_engine, engine = engines(samples, class_ids, n_classes, params, name)
     frames = np.concatenate([queries, samples[:3]])
     assert_same(ref_engine, engine, frames)

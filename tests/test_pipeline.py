@@ -13,22 +13,17 @@ import cv2
 import numpy as np
 import pytest
 
-from pyengine import EMASmoothing, PoseClassifier, RepetitionCounter, default_samples
-from pyengine.errors import UnknownClassError, VideoError
-from pyengine.video.demo import BlankCanvas, WorkoutPlan, synthesise_workout
-from pyengine.video.landmark_file import load_landmarks, save_landmarks
-from pyengine.video.pipeline import (
-    STAGES,
-    AnnotatedVideoFile,
-    CountingSettings,
-    CountingStage,
-    ReplayPoses,
-    frame_ranges,
-    run_landmarks,
-    run_video,
-)
+from pyengine import EMASmoothing, PoseClassifier, RepetitionCounter, Settings, default_samples
+from pyengine.counting import CountingStage
+from pyengine.demo import BlankCanvas
+from pyengine.errors import SettingsError, UnknownClassError, VideoError
+from pyengine.synthetic import WorkoutPlan, synthesise_workout
+from pyengine.timing import STAGES
+from pyengine.video.landmark_file import ReplayPoses, load_landmarks, save_landmarks
+from pyengine.video.pipeline import frame_ranges, run_landmarks, run_video
 from pyengine.video.readers import Frame, VideoInfo
 from pyengine.video.render import Renderer
+from pyengine.video.writer import AnnotatedVideoFile
 
 TARGETS = ("squats_down", "pushups_down")
 
@@ -129,7 +124,7 @@ def _track_like(track, landmarks):
 
 def test_a_degenerate_pose_counts_as_no_pose(classifier):
     stage = CountingStage(classifier, TARGETS)
-    from pyengine.video.pipeline import StageClock
+    from pyengine.timing import StageClock
 
     point = np.ones((33, 3), np.float32)  # every landmark on one point: pose size 0
     result = stage(0, 0.0, point, StageClock())
@@ -304,12 +299,19 @@ def test_unknown_target_class_is_rejected(classifier):
         CountingStage(classifier, ["squats_down", "lunges_down"])
 
 
-def test_settings_reach_the_smoothing_and_counters(classifier, workout):
-    settings = CountingSettings(window_size=4, alpha=0.5, enter_threshold=9.5, exit_threshold=0.5)
-    stage = CountingStage(classifier, ["squats_down"], settings)
+def test_settings_reach_the_smoothing_and_counters():
+    settings = Settings(window_size=4, alpha=0.5, enter_threshold=9.5, exit_threshold=0.5)
+    stage = CountingStage(PoseClassifier(default_samples(), settings), ["squats_down"])
     assert (stage.smoothing.window_size, stage.smoothing.alpha) == (4, 0.5)
     counter = stage.counters["squats_down"]
     assert (counter.enter_threshold, counter.exit_threshold) == (9.5, 0.5)
+
+
+def test_a_stage_refuses_settings_that_cannot_count():
+    # A classifier alone accepts them (it does not count); counting with them cannot work.
+    classifier = PoseClassifier(default_samples(), Settings(top_n_by_mean_distance=5))
+    with pytest.raises(SettingsError, match=r"enter_threshold \(6\) must be below"):
+        CountingStage(classifier, ["squats_down"])
 
 
 def test_frame_ranges():

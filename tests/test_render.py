@@ -185,7 +185,7 @@ def test_window_on_an_unreachable_display_is_an_error_not_an_abort(monkeypatch):
 
 def test_live_counting_counts_and_freezes_on_no_pose():
     from pyengine import PoseClassifier
-    from pyengine.video.pipeline import CountingStage, target_classes
+    from pyengine.counting import CountingStage, target_classes
 
     samples = default_samples()
     targets = target_classes(samples, None)

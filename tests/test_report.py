@@ -14,8 +14,9 @@ import re
 import pytest
 
 from pyengine import PoseClassifier, __version__, default_samples
-from pyengine.video.demo import WorkoutPlan, run_demo
-from pyengine.video.report import build_report, format_summary, load_schema, write_report
+from pyengine.demo import run_demo
+from pyengine.report import build_report, format_summary, load_schema, write_report
+from pyengine.synthetic import WorkoutPlan
 
 _ANNOTATIONS = {"$schema", "$id", "title", "description"}
 _TYPES = {

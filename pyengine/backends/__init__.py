@@ -10,10 +10,12 @@ Every back end is a module exposing
     embeddings and a bool ``(N,)`` mask; rows of invalid poses (NaN/inf, zero pose
     size, non-finite embedding) are filled with 0 and flagged ``False``.
 
-``Engine(sample_landmarks, class_ids, n_classes, params)``
+``Engine(sample_landmarks, class_ids, n_classes, settings)``
     Built once per sample set. ``sample_landmarks`` float32 ``(S, 33, 3)`` (already
     validated: every sample embeds), ``class_ids`` int32 ``(S,)`` in ``[0, n_classes)``,
-    ``params`` a :class:`pyengine.backends.Params`. Methods, for float32
+    ``settings`` a :class:`pyengine.settings.Settings` (the engine reads the four
+    classifier settings and validates them with :func:`~pyengine.settings.validate_settings`).
+    Methods, for float32
     ``frames`` of shape ``(F, 33, 3)``:
 
     - ``neighbours(frames) -> (indices, valid)``: int64 ``(F, k)`` with
@@ -23,13 +25,16 @@ Every back end is a module exposing
       per class; rows of invalid frames are 0.
 
 All back ends follow ``docs/numerics.md`` so that their neighbour sets are identical.
+
+May import: :mod:`pyengine.landmarks`, :mod:`pyengine.settings`, :mod:`pyengine._config`,
+:mod:`pyengine.errors` and the compiled ``pyengine._native``. Never the package's
+``__init__`` or anything above the classifier.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 from types import ModuleType
 
 from .._config import BACKEND_ENV
@@ -44,16 +49,6 @@ _MODULES = {
 }
 
 _import_errors: dict[str, str] = {}
-
-
-@dataclass(frozen=True)
-class Params:
-    """Classifier settings shared by every back end (see SPEC 3-4)."""
-
-    top_n_by_max_distance: int = 30
-    top_n_by_mean_distance: int = 10
-    axes_weights: tuple[float, float, float] = (1.0, 1.0, 0.2)
-    torso_size_multiplier: float = 2.5
 
 
 def load(name: str) -> ModuleType:

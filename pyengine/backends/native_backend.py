@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
+
 try:
-    from .. import _native
+    import pyengine._native as _native
 except ImportError as exc:  # not built (no compiler, or PYENGINE_BUILD_NATIVE=0)
     raise ImportError(
         "the compiled extension pyengine._native is not available "
@@ -27,7 +29,9 @@ SampleFileError = _native.SampleFileError
 InvalidSampleError = _native.InvalidSampleError
 
 
-def embed(landmarks: np.ndarray, torso_size_multiplier: float = 2.5):
+def embed(
+    landmarks: np.ndarray, torso_size_multiplier: float = DEFAULT_SETTINGS.torso_size_multiplier
+):
     """Embed float32 ``(N, 33, 3)`` poses: float32 ``(N, 23, 3)`` and a bool ``(N,)`` mask."""
     return _native.embed(landmarks, float(torso_size_multiplier))
 
@@ -39,7 +43,8 @@ class Engine(_native.Engine):
     C-contiguous frames are read in place, and the GIL is released while classifying.
     """
 
-    def __init__(self, sample_landmarks, class_ids, n_classes, params) -> None:
+    def __init__(self, sample_landmarks, class_ids, n_classes, settings: Settings) -> None:
+        params = validate_settings(settings, counting=False)
         super().__init__(
             sample_landmarks,
             class_ids,

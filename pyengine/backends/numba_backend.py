@@ -7,8 +7,6 @@ live in :mod:`pyengine.backends.numba_kernels`. Importing this module raises
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 try:
@@ -21,6 +19,7 @@ except Exception as exc:  # a broken Numba/llvmlite install fails in many ways
     raise ImportError(f"numba does not work here: {type(exc).__name__}: {exc}") from exc
 
 from ..landmarks import EMBEDDING_SIZE, N_DIMS, N_LANDMARKS
+from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
 
 NAME = "numba"
 
@@ -37,7 +36,9 @@ def _as_poses(landmarks: np.ndarray, what: str) -> np.ndarray:
     return array
 
 
-def embed(landmarks: np.ndarray, torso_size_multiplier: float = 2.5):
+def embed(
+    landmarks: np.ndarray, torso_size_multiplier: float = DEFAULT_SETTINGS.torso_size_multiplier
+):
     """Embed a batch of poses (SPEC 3).
 
     Parameters
@@ -58,20 +59,6 @@ def embed(landmarks: np.ndarray, torso_size_multiplier: float = 2.5):
     return _k.embed_batch(_as_poses(landmarks, "landmarks"), float(torso_size_multiplier))
 
 
-def _check_params(params) -> tuple[int, int, np.ndarray, float]:
-    top_max = int(params.top_n_by_max_distance)
-    top_mean = int(params.top_n_by_mean_distance)
-    if top_max < 0 or top_mean < 0:
-        raise ValueError(f"top_n values must be >= 0, got {top_max} and {top_mean}")
-    weights = np.array(params.axes_weights, dtype=np.float64)
-    if weights.shape != (N_DIMS,) or not (np.isfinite(weights).all() and (weights >= 0).all()):
-        raise ValueError(f"axes_weights must be 3 finite values >= 0, got {params.axes_weights!r}")
-    multiplier = float(params.torso_size_multiplier)
-    if not math.isfinite(multiplier):
-        raise ValueError(f"torso_size_multiplier must be finite, got {multiplier!r}")
-    return top_max, top_mean, weights, multiplier
-
-
 class Engine:
     """Two-stage k-NN (SPEC 4) over one sample set, compiled with Numba.
 
@@ -83,18 +70,21 @@ class Engine:
         ``(S,)`` class index of each sample, in ``[0, n_classes)``.
     n_classes : int
         Number of classes.
-    params : pyengine.backends.Params
-        ``top_n_by_max_distance``, ``top_n_by_mean_distance``, ``axes_weights`` (finite,
-        ``>= 0``) and ``torso_size_multiplier``.
+    settings : Settings
+        Uses ``top_n_by_max_distance``, ``top_n_by_mean_distance``, ``axes_weights`` and
+        ``torso_size_multiplier``.
 
     Raises
     ------
     ValueError
-        Bad shapes, class ids out of range, bad parameters, or a sample that cannot be
-        embedded (the message names its index).
+        Bad shapes, class ids out of range, or a sample that cannot be embedded (the
+        message names its index).
+    SettingsError
+        Settings that cannot work.
     """
 
-    def __init__(self, sample_landmarks, class_ids, n_classes, params) -> None:
+    def __init__(self, sample_landmarks, class_ids, n_classes, settings: Settings) -> None:
+        settings = validate_settings(settings, counting=False)
         samples = _as_poses(sample_landmarks, "sample_landmarks")
         n_samples = len(samples)
         self._n_classes = int(n_classes)
@@ -107,7 +97,9 @@ class Engine:
             0 <= self._class_ids.min() and self._class_ids.max() < self._n_classes
         ):
             raise ValueError(f"class_ids must lie in [0, {self._n_classes})")
-        top_max, top_mean, self._weights, self._multiplier = _check_params(params)
+        self._weights = np.array(settings.axes_weights, dtype=np.float64)
+        self._multiplier = settings.torso_size_multiplier
+        top_max, top_mean = settings.top_n_by_max_distance, settings.top_n_by_mean_distance
         embeddings, valid = _k.embed_batch(samples, self._multiplier)
         if not valid.all():
             raise ValueError(f"sample {int(np.argmin(valid))} cannot be embedded")
@@ -120,13 +112,6 @@ class Engine:
             self._planes, self._flat, self._w69, self._multiplier,
             self._n_max, self._k, self._class_ids, self._n_classes,
         )  # fmt: skip
-
-    @property
-    def sample_embeddings(self) -> np.ndarray:
-        """float32 ``(S, 23, 3)`` embeddings of the samples (a read-only view)."""
-        view = self._flat.reshape(-1, EMBEDDING_SIZE, N_DIMS)
-        view.flags.writeable = False
-        return view
 
     def _run(self, frames: np.ndarray):
         frames = _as_poses(frames, "frames")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..landmarks import EMBEDDING_PAIRS, LANDMARK_NAMES, N_DIMS, N_LANDMARKS
+from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
 
 NAME = "reference"
 
@@ -22,7 +23,9 @@ _MIRROR_X = np.array([-1, 1, 1], dtype=np.float32)
 class FullBodyPoseEmbedder:
     """Converts 3D pose landmarks into a 3D embedding (SPEC 3)."""
 
-    def __init__(self, torso_size_multiplier: float = 2.5) -> None:
+    def __init__(
+        self, torso_size_multiplier: float = DEFAULT_SETTINGS.torso_size_multiplier
+    ) -> None:
         # Multiplier to apply to the torso to get minimal body size.
         self._torso_size_multiplier = torso_size_multiplier
         self._landmark_names = list(LANDMARK_NAMES)
@@ -139,7 +142,9 @@ def _embed_one(embedder: FullBodyPoseEmbedder, landmarks: np.ndarray) -> np.ndar
     return embedding if _is_valid(landmarks, embedding) else None
 
 
-def embed(landmarks: np.ndarray, torso_size_multiplier: float = 2.5):
+def embed(
+    landmarks: np.ndarray, torso_size_multiplier: float = DEFAULT_SETTINGS.torso_size_multiplier
+):
     """Embed a batch of poses, one at a time (back-end contract: see ``backends``).
 
     Parameters
@@ -170,7 +175,8 @@ def embed(landmarks: np.ndarray, torso_size_multiplier: float = 2.5):
 class Engine:
     """The two-stage k-NN of SPEC 4, as the Colab's ``PoseClassifier.__call__`` does it."""
 
-    def __init__(self, sample_landmarks, class_ids, n_classes, params) -> None:
+    def __init__(self, sample_landmarks, class_ids, n_classes, settings: Settings) -> None:
+        params = validate_settings(settings, counting=False)
         self._embedder = FullBodyPoseEmbedder(params.torso_size_multiplier)
         self._n_classes = int(n_classes)
         self._class_ids = np.asarray(class_ids, dtype=np.int32)

@@ -1,4 +1,9 @@
-"""The ``pyengine`` command line: one sub-command module per area of the tool."""
+"""The ``pyengine`` command line: one sub-command module per area of the tool.
+
+The top of the dependency graph: it may import any part of pyengine, and nothing in
+pyengine imports it. Sub-commands import what they need when they run, so ``pyengine
+--help`` starts without loading MediaPipe or compiling kernels.
+"""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ from ._arguments import (
     add_exercise_argument,
     add_model_argument,
     add_samples_argument,
+    add_settings_arguments,
     positive_int,
+    settings_from_args,
 )
 
 WINDOW_TITLE = "pyengine live (r: reset, q/Esc: quit)"
@@ -103,6 +105,7 @@ def _register_live(subparsers: argparse._SubParsersAction) -> None:
     add_exercise_argument(parser)
     add_backend_argument(parser)
     add_model_argument(parser)
+    add_settings_arguments(parser.add_argument_group("classifier, smoothing and counting"))
     parser.set_defaults(run=run_live)
 
 
@@ -117,17 +120,18 @@ def run_live(args: argparse.Namespace) -> int:
         An ``--exercise`` class the samples do not have.
     """
     from ..classifier import PoseClassifier
+    from ..counting import target_classes
     from ..pose import open_estimator
     from ..samples import default_samples, load_samples
-    from ..video.pipeline import target_classes
     from ..video.readers import CameraReader
 
+    settings = settings_from_args(args)
     require_display_variable()
     samples = default_samples() if args.samples is None else load_samples(args.samples)
     targets = target_classes(samples, args.exercises)
     with CameraReader(args.camera) as camera:
         require_window()
-        classifier = PoseClassifier(samples, backend=args.backend)
+        classifier = PoseClassifier(samples, settings, backend=args.backend)
         with open_estimator(args.model) as estimator:
             _live_loop(camera, estimator, classifier, targets)
     return 0
@@ -176,15 +180,17 @@ def require_window() -> None:
 def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     import cv2
 
-    from ..video.pipeline import CountingStage
+    from ..counting import CountingStage
     from ..video.render import Renderer
 
     counting = CountingStage(classifier, targets)
+    settings = classifier.settings
     renderer = Renderer(
         camera.info.width,
         camera.info.height,
         targets,
-        top_n=classifier.params.top_n_by_mean_distance,
+        top_n=settings.top_n_by_mean_distance,
+        thresholds=(settings.enter_threshold, settings.exit_threshold),
     )
     try:
         for frame in camera:

@@ -15,7 +15,8 @@ from ._arguments import (
     add_exercise_argument,
     add_model_argument,
     add_samples_argument,
-    positive_int,
+    add_settings_arguments,
+    settings_from_args,
 )
 
 
@@ -96,38 +97,7 @@ def _add_classifier_options(parser: argparse.ArgumentParser, *, samples: bool = 
     if samples:
         add_samples_argument(group)
     add_backend_argument(group)
-    group.add_argument(
-        "--top-n-max",
-        type=positive_int,
-        default=30,
-        dest="top_n_by_max_distance",
-        help="samples kept by the max-distance stage (default: 30)",
-    )
-    group.add_argument(
-        "--top-n-mean",
-        type=positive_int,
-        default=10,
-        dest="top_n_by_mean_distance",
-        help="samples kept by the mean-distance stage (default: 10)",
-    )
-    group.add_argument(
-        "--window", type=positive_int, default=10, help="EMA window in frames (default: 10)"
-    )
-    group.add_argument("--alpha", type=float, default=0.2, help="EMA alpha (default: 0.2)")
-    group.add_argument(
-        "--enter",
-        type=float,
-        default=6.0,
-        dest="enter_threshold",
-        help="enter the pose above this confidence (default: 6)",
-    )
-    group.add_argument(
-        "--exit",
-        type=float,
-        default=4.0,
-        dest="exit_threshold",
-        help="leave it, counting one rep, below this (default: 4)",
-    )
+    add_settings_arguments(group)
 
 
 def _non_negative_int(text: str) -> int:
@@ -141,24 +111,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def _classifier(args: argparse.Namespace, samples: SampleSet) -> PoseClassifier:
-    return PoseClassifier(
-        samples,
-        backend=args.backend,
-        top_n_by_max_distance=args.top_n_by_max_distance,
-        top_n_by_mean_distance=args.top_n_by_mean_distance,
-    )
-
-
-def _counting_settings(args: argparse.Namespace):
-    from ..video.pipeline import CountingSettings
-
-    if not 0.0 < args.alpha <= 1.0:
-        raise UsageError(f"--alpha must be in (0, 1], got {args.alpha}")
-    if args.exit_threshold > args.enter_threshold:
-        raise UsageError(
-            f"--exit ({args.exit_threshold}) must not exceed --enter ({args.enter_threshold})"
-        )
-    return CountingSettings(args.window, args.alpha, args.enter_threshold, args.exit_threshold)
+    return PoseClassifier(samples, settings_from_args(args), backend=args.backend)
 
 
 def _check_output_folder(option: str, path: str | None) -> None:
@@ -190,8 +143,8 @@ def _progress_bar(total: int | None, description: str, quiet: bool):
 
 def run_count(args: argparse.Namespace) -> int:
     """``pyengine count``: count repetitions in a video or a landmark file."""
+    from ..report import build_report, format_summary, write_report
     from ..video.landmark_file import load_landmarks
-    from ..video.report import build_report, format_summary, write_report
 
     if args.video is None and args.landmarks is None:
         raise UsageError("give a VIDEO to count, or --landmarks FILE")
@@ -203,7 +156,7 @@ def run_count(args: argparse.Namespace) -> int:
         _check_output_folder(f"--{option.replace('_', '-')}", getattr(args, option))
     samples = load_samples(args.samples) if args.samples else default_samples()
     classifier = _classifier(args, samples)
-    counting = _new_counting(args, classifier, samples)
+    counting = _new_counting(args, classifier)
     track = load_landmarks(args.landmarks) if args.landmarks else None
     landmarks_model = None if track is None else track.model
     if track is not None and args.out is None:  # the video would only be decoded for nothing
@@ -229,12 +182,10 @@ def run_count(args: argparse.Namespace) -> int:
     return 0
 
 
-def _new_counting(args, classifier, samples):
-    from ..video.pipeline import CountingStage, target_classes
+def _new_counting(args, classifier):
+    from ..counting import CountingStage, target_classes
 
-    return CountingStage(
-        classifier, target_classes(samples, args.exercises), _counting_settings(args)
-    )
+    return CountingStage(classifier, target_classes(classifier.samples, args.exercises))
 
 
 def _count_landmarks(args: argparse.Namespace, track, counting):
@@ -263,7 +214,7 @@ def _count_video(args: argparse.Namespace, track, counting):
 
 def _replay(track, info):
     from ..errors import LandmarkFileError
-    from ..video.pipeline import ReplayPoses
+    from ..video.landmark_file import ReplayPoses
 
     if (track.info.width, track.info.height) != (info.width, info.height):
         raise LandmarkFileError(
@@ -274,7 +225,8 @@ def _replay(track, info):
 
 
 def _run_on_reader(args: argparse.Namespace, reader, pose, counting, max_frames=None):
-    from ..video.pipeline import AnnotatedVideoFile, run_video
+    from ..video.pipeline import run_video
+    from ..video.writer import AnnotatedVideoFile
 
     info = reader.info
     total = info.n_frames if max_frames is None else min(max_frames, info.n_frames or max_frames)
@@ -299,7 +251,7 @@ def _renderer(info, counting):
         info.width,
         info.height,
         counting.target_classes,
-        top_n=counting.classifier.params.top_n_by_mean_distance,
+        top_n=settings.top_n_by_mean_distance,
         thresholds=(settings.enter_threshold, settings.exit_threshold),
     )
 
@@ -309,8 +261,9 @@ def _renderer(info, counting):
 
 def run_demo_command(args: argparse.Namespace) -> int:
     """``pyengine demo``: count a synthesised workout and compare with its truth."""
-    from ..video.demo import WorkoutPlan, run_demo, truth_table
-    from ..video.report import build_report, format_summary, write_report
+    from ..demo import run_demo
+    from ..report import build_report, format_summary, write_report
+    from ..synthetic import WorkoutPlan, truth_table
 
     for option in ("out", "json"):
         _check_output_folder(f"--{option}", getattr(args, option))
@@ -318,9 +271,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     plan = WorkoutPlan(
         reps={"squats_down": args.squats, "pushups_down": args.pushups}, seed=args.seed
     )
-    workout, result, counting = run_demo(
-        classifier, plan, settings=_counting_settings(args), out=args.out
-    )
+    workout, result, counting = run_demo(classifier, plan, out=args.out)
     report = build_report(
         result, counting, samples_source="bundled", landmarks_model=workout.track.model
     )

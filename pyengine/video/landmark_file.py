@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._files import atomic_output
-from ..errors import InvalidPoseError, LandmarkFileError
+from ..errors import InvalidPoseError, LandmarkFileError, VideoError
 from ..landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS
 from .readers import CameraReader, VideoInfo, VideoReader
 
@@ -61,10 +61,6 @@ class LandmarkTrack:
 
     def __len__(self) -> int:
         return len(self.valid)
-
-    def pose(self, index: int) -> np.ndarray | None:
-        """The ``(33, 3)`` landmarks of frame ``index``, or ``None`` where it has no pose."""
-        return self.landmarks[index] if self.valid[index] else None
 
     @property
     def n_valid(self) -> int:
@@ -180,6 +176,61 @@ def extract_landmarks(
         info=info,
         model=str(getattr(estimator, "name", type(estimator).__name__)),
     )
+
+
+class ReplayPoses:
+    """A pose "model" that replays saved landmarks frame by frame.
+
+    Called like an estimator, ``poses(image, time_s)``, once per frame in order, it
+    returns the saved landmarks of that frame (None where no pose was saved). Used to
+    render a video with landmarks extracted earlier, and by the demo.
+
+    Parameters
+    ----------
+    landmarks : numpy.ndarray
+        float ``(F, 33, 3)``; NaN rows (or ``valid`` False) are frames without a pose.
+    valid : numpy.ndarray, optional
+        bool ``(F,)``; by default the rows without NaN.
+    name : str
+        What to report as the pose model.
+    """
+
+    def __init__(
+        self, landmarks: np.ndarray, valid: np.ndarray | None = None, name: str = "saved landmarks"
+    ) -> None:
+        self.landmarks = checked_landmark_rows(landmarks)
+        self.valid = valid_rows(self.landmarks) if valid is None else np.asarray(valid, dtype=bool)
+        if self.valid.shape != (len(self.landmarks),):
+            raise ValueError(
+                f"valid must have shape ({len(self.landmarks)},), got {self.valid.shape}"
+            )
+        self.name = name
+        self._next = 0
+
+    def __call__(self, image: np.ndarray, time_s: float) -> np.ndarray | None:
+        i = self._next
+        if i >= len(self.landmarks):
+            raise VideoError(
+                f"the video has more frames than the saved landmarks ({len(self.landmarks)})"
+            )
+        self._next += 1
+        return self.landmarks[i] if self.valid[i] else None
+
+    def close(self) -> None:
+        """Nothing to release (symmetry with pose estimators)."""
+
+
+def checked_landmark_rows(landmarks: np.ndarray) -> np.ndarray:
+    """``landmarks`` as float32 ``(F, 33, 3)``; ValueError for any other shape."""
+    arr = np.asarray(landmarks, dtype=np.float32)
+    if arr.ndim != 3 or arr.shape[1:] != (N_LANDMARKS, N_DIMS):
+        raise ValueError(f"landmarks must have shape (F, 33, 3), got {arr.shape}")
+    return arr
+
+
+def valid_rows(landmarks: np.ndarray) -> np.ndarray:
+    """bool ``(F,)``: the frames whose 99 coordinates are all finite."""
+    return np.isfinite(landmarks).reshape(len(landmarks), -1).all(axis=1)
 
 
 # ---------------------------------------------------------------- helpers

@@ -95,7 +95,7 @@ class VideoReader:
             raise VideoError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise VideoError(f"{self.path}: is a folder, not a video file")
-        self._capture = _open_file_capture(self.path)
+        self._capture: cv2.VideoCapture | None = _open_file_capture(self.path)
         ok, first = self._capture.read()
         if not ok or first is None:
             self._capture.release()

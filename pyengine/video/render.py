@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import InvalidPoseError
 from ..landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS, SKELETON_EDGES
+from ..settings import DEFAULT_SETTINGS
 
 # BGR colours.
 LEFT_COLOUR = (0, 138, 255)  # orange: the person's left side, as MediaPipe draws it
@@ -75,8 +76,11 @@ class Renderer:
         target_classes: Sequence[str],
         history: int = 300,
         *,
-        top_n: int = 10,
-        thresholds: tuple[float, float] | None = (6.0, 4.0),
+        top_n: int = DEFAULT_SETTINGS.top_n_by_mean_distance,
+        thresholds: tuple[float, float] | None = (
+            DEFAULT_SETTINGS.enter_threshold,
+            DEFAULT_SETTINGS.exit_threshold,
+        ),
     ) -> None:
         if width < 64 or height < 64:
             raise ValueError(f"frames must be at least 64x64 pixels, got {width}x{height}")
@@ -93,8 +97,12 @@ class Renderer:
         self.thresholds = thresholds
         self._layout()
         self._plot_overlay = self._draw_plot_overlay()
-        self._raw = {c: deque(maxlen=self.history) for c in self.target_classes}
-        self._smoothed = {c: deque(maxlen=self.history) for c in self.target_classes}
+        self._raw: dict[str, deque[float]] = {
+            c: deque(maxlen=self.history) for c in self.target_classes
+        }
+        self._smoothed: dict[str, deque[float]] = {
+            c: deque(maxlen=self.history) for c in self.target_classes
+        }
 
     def reset(self) -> None:
         """Forget the plotted history (e.g. when the counters are reset)."""
@@ -183,9 +191,9 @@ class Renderer:
             y = self._value_to_y(level)
             cv2.line(overlay, (x0, y), (x1, y), GRID_COLOUR, 1)
         if self.thresholds is not None:
-            for level in self.thresholds:
-                if 0 <= level <= self.top_n:
-                    y = self._value_to_y(level)
+            for threshold in self.thresholds:
+                if 0 <= threshold <= self.top_n:
+                    y = self._value_to_y(threshold)
                     cv2.line(overlay, (x0, y), (x1, y), THRESHOLD_COLOUR, 1)
         for level in (0, self.top_n):
             cv2.putText(

@@ -1,7 +1,7 @@
-"""The JSON report of a counting run, and the summary printed from it.
+"""The JSON report of a counting run.
 
 The format is described in ``docs/report_format.md`` and pinned by the JSON Schema
-(draft 2020-12) shipped beside this module as ``report_schema.json``.
+(draft 2020-12) shipped beside this module as ``schema.json``.
 """
 
 from __future__ import annotations
@@ -13,18 +13,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from .._files import atomic_write_text
-from .pipeline import STAGES, CountingStage, PipelineResult
+from .._version import __version__
+from ..counting import CountingStage
+from ..video.pipeline import PipelineResult
 
 #: Bumped when a field changes meaning or disappears (adding fields keeps the version).
 REPORT_FORMAT_VERSION = 1
-SCHEMA_FILE = "report_schema.json"
+SCHEMA_FILE = "schema.json"
 
 
 def load_schema() -> dict[str, Any]:
     """The report's JSON Schema (draft 2020-12), as shipped with the package."""
-    ref = resources.files("pyengine.video") / SCHEMA_FILE
+    ref = resources.files("pyengine.report") / SCHEMA_FILE
     return json.loads(ref.read_text(encoding="utf-8"))
 
 
@@ -60,8 +61,6 @@ def build_report(
         Valid against :func:`load_schema`.
     """
     classifier = counting.classifier
-    params = classifier.params
-    settings = counting.settings
     return {
         "format": "pyengine-count-report",
         "format_version": REPORT_FORMAT_VERSION,
@@ -87,14 +86,7 @@ def build_report(
             "backend": classifier.backend,
             "model": result.pose_model,
             "target_classes": list(counting.target_classes),
-            "top_n_by_max_distance": params.top_n_by_max_distance,
-            "top_n_by_mean_distance": params.top_n_by_mean_distance,
-            "axes_weights": list(params.axes_weights),
-            "torso_size_multiplier": params.torso_size_multiplier,
-            "window_size": settings.window_size,
-            "alpha": settings.alpha,
-            "enter_threshold": settings.enter_threshold,
-            "exit_threshold": settings.exit_threshold,
+            **counting.settings.as_dict(),
         },
         "counts": dict(result.counts),
         "repetitions": {
@@ -137,65 +129,3 @@ def write_report(report: dict[str, Any], path: str | os.PathLike[str]) -> None:
 
 def _finite(value: float) -> float:
     return float(value) if math.isfinite(value) else 0.0
-
-
-# ---------------------------------------------------------------- printed summary
-
-
-def format_summary(report: dict[str, Any]) -> str:
-    """A plain-text summary of a report: counts, repetitions, gaps, latency, speed."""
-    lines = [_input_line(report), ""]
-    lines += _counts_table(report)
-    lines.append("")
-    no_pose = report["no_pose_frames"]
-    ranges = ", ".join(_range_text(a, b) for a, b in no_pose["ranges"][:8])
-    more = " ..." if len(no_pose["ranges"]) > 8 else ""
-    frames = report["input"]["frames_processed"]
-    lines.append(
-        f"frames without a pose: {no_pose['count']} of {frames}"
-        + (f" ({ranges}{more})" if ranges else "")
-    )
-    lines.append("")
-    lines += _latency_table(report["latency_ms"])
-    settings = report["settings"]
-    source = report["input"]["landmarks_model"] or "unknown model"
-    model = settings["model"] or f"none (saved landmarks from {source})"
-    lines.append("")
-    lines.append(
-        f"effective speed: {report['effective_fps']:.1f} fps over {frames} frames "
-        f"({report['wall_time_s']:.2f} s); classifier back end: {settings['backend']}; "
-        f"pose model: {model}"
-    )
-    return "\n".join(lines)
-
-
-def _input_line(report: dict[str, Any]) -> str:
-    info = report["input"]
-    source = info["path"] or info["landmarks_path"] or info["source"]
-    size = f"{info['width']}x{info['height']}" if info["width"] else "size unknown"
-    return f"{source}: {info['frames_processed']} frames, {size}, {info['fps']:.3f} fps"
-
-
-def _counts_table(report: dict[str, Any]) -> list[str]:
-    width = max(len("class"), *(len(c) for c in report["counts"]))
-    lines = [f"{'class':<{width}}  reps  repetitions (start-end, s)"]
-    for name, count in report["counts"].items():
-        reps = report["repetitions"][name]
-        times = ", ".join(f"{r['start_s']:.2f}-{r['end_s']:.2f}" for r in reps)
-        lines.append(f"{name:<{width}}  {count:>4}  {times or '-'}")
-    return lines
-
-
-def _latency_table(latency: dict[str, dict[str, float]]) -> list[str]:
-    lines = [f"{'stage':<13} {'mean ms':>9} {'p50 ms':>9} {'p95 ms':>9} {'frames':>7}"]
-    for stage in STAGES:
-        if stage in latency:
-            s = latency[stage]
-            lines.append(
-                f"{stage:<13} {s['mean']:>9.3f} {s['p50']:>9.3f} {s['p95']:>9.3f} {s['n']:>7}"
-            )
-    return lines
-
-
-def _range_text(first: int, last: int) -> str:
-    return str(first) if first == last else f"{first}-{last}"

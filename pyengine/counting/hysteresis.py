@@ -1,9 +1,10 @@
-"""Repetition counting with hysteresis on a smoothed class confidence (SPEC 6)."""
+"""The published repetition counter: hysteresis on a smoothed class confidence (SPEC 6)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
+
+from ..settings import DEFAULT_SETTINGS, check_thresholds
 
 
 class RepetitionCounter:
@@ -13,10 +14,19 @@ class RepetitionCounter:
     ----------
     class_name : str
         The target class, e.g. ``"pushups_down"``.
-    enter_threshold : float
-        The pose is entered when its confidence rises above this.
-    exit_threshold : float
-        The pose is left, and one repetition counted, when its confidence falls below this.
+    enter_threshold : float, optional
+        The pose is entered when its confidence rises above this
+        (default: ``Settings.enter_threshold``).
+    exit_threshold : float, optional
+        The pose is left, and one repetition counted, when its confidence falls below this
+        (default: ``Settings.exit_threshold``).
+
+    Raises
+    ------
+    ValueError
+        An empty class name.
+    SettingsError
+        The thresholds cannot work (not ``0 < exit_threshold < enter_threshold``).
 
     Notes
     -----
@@ -25,20 +35,18 @@ class RepetitionCounter:
     """
 
     def __init__(
-        self, class_name: str, enter_threshold: float = 6, exit_threshold: float = 4
+        self,
+        class_name: str,
+        enter_threshold: float | None = None,
+        exit_threshold: float | None = None,
     ) -> None:
         if not class_name:
             raise ValueError("class_name must be a non-empty string")
-        if not (math.isfinite(enter_threshold) and math.isfinite(exit_threshold)):
-            raise ValueError("thresholds must be finite")
-        if exit_threshold > enter_threshold:
-            raise ValueError(
-                f"exit_threshold ({exit_threshold}) must not exceed "
-                f"enter_threshold ({enter_threshold})"
-            )
         self.class_name = class_name
-        self.enter_threshold = enter_threshold
-        self.exit_threshold = exit_threshold
+        self.enter_threshold, self.exit_threshold = check_thresholds(
+            DEFAULT_SETTINGS.enter_threshold if enter_threshold is None else enter_threshold,
+            DEFAULT_SETTINGS.exit_threshold if exit_threshold is None else exit_threshold,
+        )
         self.n_repeats = 0
         self.pose_entered = False
 

@@ -1,36 +1,23 @@
-"""A synthesised workout from the bundled sample poses, counted by the whole engine.
+"""Synthetic workouts: landmark sequences with a known number of repetitions.
 
-``pyengine demo`` needs no video, camera or network: it takes a real ``*_up`` and a real
-``*_down`` sample of each exercise, interpolates landmark sequences up -> down -> up for
-a known number of repetitions at 30 fps, adds Gaussian noise and a few frames without a
-pose, and runs the classify/smooth/count stage on them (optionally rendering the
-skeleton on a blank canvas through the threaded video pipeline). The synthesised
-repetition count is the truth the counted one is compared with.
+A real ``*_up`` and a real ``*_down`` sample of each exercise are interpolated
+up -> down -> up for a known number of repetitions, with Gaussian noise and a few frames
+without a pose. ``pyengine demo`` counts such a workout with the whole engine and
+compares with the truth; tests use it as data with a known answer.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..classifier import PoseClassifier
-from ..landmarks import INDEX, LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
-from ..samples import SampleSet
-from .landmark_file import LandmarkTrack
-from .pipeline import (
-    AnnotatedVideoFile,
-    CountingSettings,
-    CountingStage,
-    PipelineResult,
-    ReplayPoses,
-    run_landmarks,
-    run_video,
-)
-from .readers import Frame, VideoInfo
+from .landmarks import INDEX, LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
+from .samples import SampleSet
+from .video.landmark_file import LandmarkTrack
+from .video.readers import VideoInfo
 
 DEMO_SOURCE = "<synthetic workout>"
 
@@ -287,28 +274,6 @@ def _drop_frames(
     landmarks[drop] = np.nan
 
 
-# ---------------------------------------------------------------- video frames
-
-
-class BlankCanvas:
-    """A frame source of blank canvases, one per frame of a synthetic workout.
-
-    It quacks like a video reader (``.info``, iteration of ``Frame``), so the demo can
-    render through the same threaded pipeline as a real video.
-    """
-
-    BACKGROUND = (32, 32, 32)
-
-    def __init__(self, info: VideoInfo) -> None:
-        self.info = info
-
-    def __iter__(self):
-        for index in range(self.info.n_frames or 0):
-            image = np.empty((self.info.height, self.info.width, 3), dtype=np.uint8)
-            image[:] = self.BACKGROUND
-            yield Frame(index, index / self.info.fps, image)
-
-
 def truth_table(workout: SyntheticWorkout, counts: Mapping[str, int], fps: float) -> str:
     """Synthesised next to counted repetitions, one row per class."""
     width = max(len("class"), *(len(c) for c in workout.truth))
@@ -320,69 +285,3 @@ def truth_table(workout: SyntheticWorkout, counts: Mapping[str, int], fps: float
             f"{name:<{width}}  {len(bottoms):>11}  {counts.get(name, 0):>7}  {times}  [{mark}]"
         )
     return "\n".join(lines)
-
-
-def default_plan(seed: int = 0, **overrides) -> WorkoutPlan:
-    """The demo's workout: 4 squats, then 3 push-ups, at 30 fps."""
-    reps = overrides.pop("reps", {"squats_down": 4, "pushups_down": 3})
-    return WorkoutPlan(reps=reps, seed=seed, **overrides)
-
-
-def run_demo(
-    classifier: PoseClassifier,
-    plan: WorkoutPlan,
-    *,
-    settings: CountingSettings | None = None,
-    out: str | os.PathLike[str] | None = None,
-) -> tuple[SyntheticWorkout, PipelineResult, CountingStage]:
-    """Synthesise a workout and count it with ``classifier``.
-
-    Parameters
-    ----------
-    classifier : PoseClassifier
-        Must know every class of ``plan`` (the bundled samples do).
-    plan : WorkoutPlan
-        The workout to synthesise.
-    settings : CountingSettings, optional
-        Smoothing and counting settings (the SPEC defaults).
-    out : str or os.PathLike, optional
-        Also render the skeleton on a blank canvas into this video (``.mp4`` or
-        ``.avi``), through the threaded video pipeline.
-
-    Returns
-    -------
-    workout : SyntheticWorkout
-    result : PipelineResult
-    counting : CountingStage
-    """
-    workout = synthesise_workout(classifier.samples, plan)
-    counting = CountingStage(classifier, list(plan.reps), settings)
-    if out is None:
-        return workout, run_landmarks(workout.track, counting), counting
-    from .render import Renderer
-
-    track = workout.track
-    info = track.info
-    renderer = Renderer(
-        info.width,
-        info.height,
-        counting.target_classes,
-        top_n=classifier.params.top_n_by_mean_distance,
-        thresholds=(counting.settings.enter_threshold, counting.settings.exit_threshold),
-    )
-    poses = ReplayPoses(track.landmarks, track.valid, name=track.model)
-    with AnnotatedVideoFile(out, info.fps, info.width, info.height) as sink:
-        result = run_video(BlankCanvas(info), poses, counting, renderer=renderer, sink=sink)
-    return workout, result, counting
-
-
-__all__ = [
-    "BlankCanvas",
-    "SyntheticWorkout",
-    "WorkoutPlan",
-    "default_plan",
-    "pick_keyframes",
-    "run_demo",
-    "synthesise_workout",
-    "truth_table",
-]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
+from ..settings import DEFAULT_SETTINGS, check_smoothing
+
 
 class EMASmoothing:
     """Exponential moving average over the last ``window_size`` classification dicts.
@@ -15,20 +17,23 @@ class EMASmoothing:
 
     Parameters
     ----------
-    window_size : int
-        Number of most recent frames that count.
-    alpha : float
-        Weight of the newest frame, in ``(0, 1]``.
+    window_size : int, optional
+        Number of most recent frames that count (default: ``Settings.window_size``).
+    alpha : float, optional
+        Weight of the newest frame, in ``(0, 1]`` (default: ``Settings.alpha``).
+
+    Raises
+    ------
+    SettingsError
+        ``window_size`` or ``alpha`` out of range.
     """
 
-    def __init__(self, window_size: int = 10, alpha: float = 0.2) -> None:
-        if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1:
-            raise ValueError(f"window_size must be a positive integer, got {window_size!r}")
-        if not 0.0 < float(alpha) <= 1.0:
-            raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-        self.window_size = window_size
-        self.alpha = float(alpha)
-        self._window: deque[Mapping[str, float]] = deque(maxlen=window_size)
+    def __init__(self, window_size: int | None = None, alpha: float | None = None) -> None:
+        self.window_size, self.alpha = check_smoothing(
+            DEFAULT_SETTINGS.window_size if window_size is None else window_size,
+            DEFAULT_SETTINGS.alpha if alpha is None else alpha,
+        )
+        self._window: deque[Mapping[str, float]] = deque(maxlen=self.window_size)
 
     def __call__(self, data: Mapping[str, float] | None) -> dict[str, float]:
         """Push one frame's ``{class_name: count}`` (``None`` or ``{}`` for no pose).
