@@ -5,16 +5,17 @@
 #  3. install the core + C library to a temporary prefix, build cpp/examples as a separate
 #     CMake project against the installed package (find_package(pyengine)), and run the C
 #     example on ../shared/data/mlkit/fitness_pose_samples.csv (skipped if absent).
-# Environment: JOBS (default 2), BUILD_ROOT (default <repo>/build/native-ci), CMAKE_GENERATOR.
+# Environment: JOBS (default 2), BUILD_ROOT (default <repo>/build/native-ci), CMAKE_GENERATOR,
+# PYENGINE_SHARED_DATA (the shared test data, default <repo>/../shared/data, as for pytest).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-2}"
 BUILD_ROOT="${BUILD_ROOT:-$REPO/build/native-ci}"
-CSV="$REPO/../shared/data/mlkit/fitness_pose_samples.csv"
+CSV="${PYENGINE_SHARED_DATA:-$REPO/../shared/data}/mlkit/fitness_pose_samples.csv"
 GEN=()
 if [[ -z "${CMAKE_GENERATOR:-}" ]] && command -v ninja > /dev/null; then GEN=(-G Ninja); fi
-COMMON=(-DPYENGINE_BUILD_PYTHON=OFF -DPYENGINE_BUILD_BENCHMARKS=OFF)
+COMMON=(-DPYENGINE_BUILD_PYTHON=OFF -DPYENGINE_BUILD_BENCHMARKS=OFF -DPYENGINE_MLKIT_CSV="$CSV")
 
 mkdir -p "$BUILD_ROOT"
 step() { printf '\n=== %s ===\n' "$*"; }
