@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -171,9 +172,18 @@ PYBIND11_MODULE(_native, m) {
     m.doc() = "pyengine's compiled core (private; use pyengine.backends.native_backend)";
     m.attr("__version__") = PYENGINE_VERSION_STRING;
 
-    // Both derive from ValueError, like pyengine.errors.SampleFileError / InvalidPoseError.
-    py::register_exception<pyengine::SampleFileError>(m, "SampleFileError", PyExc_ValueError);
-    py::register_exception<pyengine::InvalidSampleError>(m, "InvalidSampleError", PyExc_ValueError);
+    // Every error of the core is a ValueError (bad settings, arguments, files or samples);
+    // sample files and samples have their own subclasses, like pyengine.errors'
+    // SampleFileError and InvalidPoseError. Translators registered later are tried first.
+    py::register_local_exception_translator([](std::exception_ptr error) {
+        try {
+            if (error) std::rethrow_exception(error);
+        } catch (const pyengine::Error& e) {
+            PyErr_SetString(PyExc_ValueError, e.what());
+        }
+    });
+    py::register_local_exception<pyengine::SampleFileError>(m, "SampleFileError", PyExc_ValueError);
+    py::register_local_exception<pyengine::InvalidSampleError>(m, "InvalidSampleError", PyExc_ValueError);
 
     m.def("embed", &embed, py::arg("landmarks"), py::arg("torso_size_multiplier") = 2.5,
           "Embed float32 (N, 33, 3) poses: returns float32 (N, 23, 3) and a bool (N,) mask.");

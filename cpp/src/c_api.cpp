@@ -33,23 +33,25 @@ int32_t fail(int32_t status, const std::string& message) {
     return status;
 }
 
-// Runs fn(); maps exceptions to status codes.
+int32_t status_of(pyengine::ErrorCode code) {
+    switch (code) {
+        case pyengine::ErrorCode::invalid_argument: return PYENGINE_ERR_INVALID_ARGUMENT;
+        case pyengine::ErrorCode::io: return PYENGINE_ERR_IO;
+        case pyengine::ErrorCode::parse: return PYENGINE_ERR_PARSE;
+        case pyengine::ErrorCode::invalid_sample: return PYENGINE_ERR_INVALID_SAMPLE;
+    }
+    return PYENGINE_ERR_INTERNAL;
+}
+
+// Runs fn(); maps exceptions to status codes: the core's errors by their code, anything
+// else as out of memory or internal.
 template <typename Fn>
 int32_t guarded(Fn&& fn) {
     try {
         g_last_error.clear();
         return fn();
-    } catch (const pyengine::SampleFileError& e) {
-        const std::string m = e.what();
-        const bool io = m.find("no such file") != std::string::npos ||
-                        m.find("cannot read") != std::string::npos ||
-                        m.find("cannot list") != std::string::npos;
-        const bool sample = m.find("cannot be embedded") != std::string::npos;
-        return fail(io ? PYENGINE_ERR_IO : sample ? PYENGINE_ERR_INVALID_SAMPLE : PYENGINE_ERR_PARSE, m);
-    } catch (const pyengine::InvalidSampleError& e) {
-        return fail(PYENGINE_ERR_INVALID_SAMPLE, e.what());
-    } catch (const std::invalid_argument& e) {
-        return fail(PYENGINE_ERR_INVALID_ARGUMENT, e.what());
+    } catch (const pyengine::Error& e) {
+        return fail(status_of(e.code()), e.what());
     } catch (const std::bad_alloc&) {
         return fail(PYENGINE_ERR_OUT_OF_MEMORY, "out of memory");
     } catch (const std::exception& e) {

@@ -47,6 +47,45 @@ static void test_basics(void) {
     pyengine_classifier_destroy(NULL);
 }
 
+/* Writes `rows` rows of name,class,99 coordinates to `path`; row `flat_row` has every
+ * landmark on one point (it cannot be embedded), row `short_row` one field too few. */
+static int write_csv(const char* path, int rows, int flat_row, int short_row) {
+    FILE* f = fopen(path, "wb");
+    if (!f) return 0;
+    for (int r = 0; r < rows; ++r) {
+        float pose[99];
+        random_pose(pose);
+        fprintf(f, "s%d,up", r);
+        for (int i = 0; i < (r == short_row ? 98 : 99); ++i)
+            fprintf(f, ",%.3f", r == flat_row ? 5.0 : (double)pose[i]);
+        fprintf(f, "\n");
+    }
+    return fclose(f) == 0;
+}
+
+/* Each kind of failure of the core gets its own status. */
+static void test_error_statuses(void) {
+    const char* path = "pyengine_test_c_api_samples.csv"; /* in ctest's working folder */
+    pyengine_classifier* c = NULL;
+    CHECK(write_csv(path, 3, -1, 1));
+    CHECK(pyengine_classifier_create_from_csv(path, NULL, &c) == PYENGINE_ERR_PARSE);
+    CHECK(strstr(pyengine_last_error(), ":2: expected 101 fields") != NULL);
+    CHECK(write_csv(path, 3, 2, -1));
+    CHECK(pyengine_classifier_create_from_csv(path, NULL, &c) == PYENGINE_ERR_INVALID_SAMPLE);
+    CHECK(strstr(pyengine_last_error(), ":3: sample 's2' cannot be embedded") != NULL);
+    CHECK(write_csv(path, 3, -1, -1));
+    CHECK(pyengine_classifier_create_from_csv(path, NULL, &c) == PYENGINE_OK);
+    CHECK(c != NULL && pyengine_classifier_n_samples(c) == 3);
+    pyengine_classifier_destroy(c);
+    c = NULL;
+    pyengine_params p;
+    pyengine_params_default(&p);
+    p.top_n_by_max_distance = 0;
+    CHECK(pyengine_classifier_create_from_csv(path, &p, &c) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "top_n_by_max_distance") != NULL && c == NULL);
+    remove(path);
+}
+
 static void test_buffers(void) {
     enum { S = 200 };
     float* lms = (float*)malloc(sizeof(float) * S * 99);
@@ -205,6 +244,7 @@ static void test_mlkit(const char* path) {
 
 int main(int argc, char** argv) {
     test_basics();
+    test_error_statuses();
     test_buffers();
     test_smoother_counter();
     test_mlkit(argc > 1 ? argv[1] : NULL);

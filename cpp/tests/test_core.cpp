@@ -180,13 +180,13 @@ static void test_classifier_synthetic() {
     // Bad construction arguments.
     std::vector<int32_t> bad_ids = ids;
     bad_ids[3] = 9;
-    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, bad_ids.data(), 4), "class id 9");
+    CHECK_THROWS(InvalidArgumentError, Classifier(samples.data(), S, bad_ids.data(), 4), "class id 9");
     Params bp;
     bp.axes_weights[1] = -1.0;
-    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, ids.data(), 4, bp), "axes_weights[1]");
+    CHECK_THROWS(InvalidArgumentError, Classifier(samples.data(), S, ids.data(), 4, bp), "axes_weights[1]");
     bp = Params();
     bp.top_n_by_mean_distance = 0;
-    CHECK_THROWS(std::invalid_argument, Classifier(samples.data(), S, ids.data(), 4, bp), "top_n_by_mean_distance");
+    CHECK_THROWS(InvalidArgumentError, Classifier(samples.data(), S, ids.data(), 4, bp), "top_n_by_mean_distance");
     std::vector<float> with_bad = samples;
     std::fill_n(&with_bad[5 * kCoords], kCoords, 1.0f);
     CHECK_THROWS(InvalidSampleError, Classifier(with_bad.data(), S, ids.data(), 4), "sample 5");
@@ -404,6 +404,18 @@ static void test_mlkit(const std::string& path) {
     CHECK(counts[0] + counts[1] + counts[2] + counts[3] == 10);
 }
 
+// The code of the pyengine::Error that fn() throws (fails the check when none is thrown).
+template <class Fn>
+static ErrorCode error_code_of(Fn fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.code();
+    }
+    CHECK_MSG(false, "no pyengine::Error thrown");
+    return ErrorCode::invalid_argument;
+}
+
 static void write_file(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
 }
@@ -473,6 +485,17 @@ static void test_samples() {
     write_file(bad, row("a,up", 1.0f) + "\n" + flat + "\n");
     s = load_samples(bad);
     CHECK_THROWS(SampleFileError, make_classifier(s), bad + ":2: sample 'flat' cannot be embedded");
+
+    // Each error carries its code: what the C ABI's statuses are made from.
+    CHECK(error_code_of([&] { make_classifier(s); }) == ErrorCode::invalid_sample);
+    CHECK(error_code_of([&] { load_samples((dir / "missing.csv").string()); }) == ErrorCode::io);
+    CHECK(error_code_of([&] { load_samples((dir / "empty").string()); }) == ErrorCode::parse);
+    write_file(bad, row("a,up", 1.0f, 98) + "\n");
+    CHECK(error_code_of([&] { load_samples(bad); }) == ErrorCode::parse);
+    CHECK(error_code_of([&] { Classifier(s.landmarks.data(), 1, s.class_ids.data(), 0); }) ==
+          ErrorCode::invalid_argument);
+    CHECK(error_code_of([&] { Classifier(s.landmarks.data() + kCoords, 1, s.class_ids.data(), 1); }) ==
+          ErrorCode::invalid_sample);
     fs::remove_all(dir);
 }
 
@@ -506,8 +529,8 @@ static void test_smoothing_and_counter() {
         factor *= 1.0 - 0.2;
     }
     CHECK(out[0] == top / bottom);
-    CHECK_THROWS(std::invalid_argument, EMASmoothing(2, 0, 0.2), "window_size");
-    CHECK_THROWS(std::invalid_argument, EMASmoothing(2, 10, 0.0), "alpha");
+    CHECK_THROWS(InvalidArgumentError, EMASmoothing(2, 0, 0.2), "window_size");
+    CHECK_THROWS(InvalidArgumentError, EMASmoothing(2, 10, 0.0), "alpha");
 
     RepetitionCounter c;  // enter > 6, leave < 4
     const double seq[] = {0, 5, 6, 6.5, 9, 5, 4, 3.9, 2, 7, 10, 3, 6.01, 4.0, 3.99};
@@ -522,7 +545,7 @@ static void test_smoothing_and_counter() {
     CHECK(c.update(1) == 4);
     c.reset();
     CHECK(c.n_repeats() == 0 && !c.pose_entered());
-    CHECK_THROWS(std::invalid_argument, RepetitionCounter(4, 6), "must not exceed");
+    CHECK_THROWS(InvalidArgumentError, RepetitionCounter(4, 6), "must not exceed");
 }
 
 int main(int argc, char** argv) {

@@ -206,11 +206,11 @@ public:
         : params_(params), n_samples_(n_samples), n_classes_(n_classes),
           class_names_(std::move(class_names)) {
         params_.validate();
-        if (n_classes < 1) throw std::invalid_argument("n_classes must be >= 1");
+        if (n_classes < 1) throw InvalidArgumentError("n_classes must be >= 1");
         if (n_samples > static_cast<std::size_t>(std::numeric_limits<int32_t>::max() - kBlock))
-            throw std::invalid_argument("too many samples");
+            throw InvalidArgumentError("too many samples");
         if (!class_names_.empty() && class_names_.size() != static_cast<std::size_t>(n_classes))
-            throw std::invalid_argument("class_names must hold n_classes names");
+            throw InvalidArgumentError("class_names must hold n_classes names");
         for (int a = 0; a < 3; ++a) w_[a] = params_.axes_weights[a];
         k1_ = static_cast<std::size_t>(params_.top_n_by_max_distance);
         if (k1_ > n_samples_) k1_ = n_samples_;
@@ -218,7 +218,7 @@ public:
         class_ids_.assign(class_ids, class_ids + n_samples);
         for (std::size_t s = 0; s < n_samples; ++s)
             if (class_ids_[s] < 0 || class_ids_[s] >= n_classes)
-                throw std::invalid_argument("class id " + std::to_string(class_ids_[s]) +
+                throw InvalidArgumentError("class id " + std::to_string(class_ids_[s]) +
                                             " of sample " + std::to_string(s) +
                                             " is outside [0, " + std::to_string(n_classes) + ")");
         std::vector<float> emb(n_samples * kEmbeddingSize);

@@ -3,8 +3,9 @@
 #define PYENGINE_COUNTER_HPP
 
 #include <cmath>
-#include <stdexcept>
 #include <string>
+
+#include "config.hpp"
 
 namespace pyengine {
 
@@ -13,9 +14,9 @@ public:
     explicit RepetitionCounter(double enter_threshold = 6.0, double exit_threshold = 4.0)
         : enter_(enter_threshold), exit_(exit_threshold) {
         if (!std::isfinite(enter_threshold) || !std::isfinite(exit_threshold))
-            throw std::invalid_argument("thresholds must be finite");
+            throw InvalidArgumentError("thresholds must be finite");
         if (exit_threshold > enter_threshold)
-            throw std::invalid_argument("exit_threshold (" + std::to_string(exit_threshold) +
+            throw InvalidArgumentError("exit_threshold (" + std::to_string(exit_threshold) +
                                         ") must not exceed enter_threshold (" +
                                         std::to_string(enter_threshold) + ")");
     }

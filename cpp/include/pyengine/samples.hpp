@@ -186,8 +186,9 @@ inline std::string read_text_file(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
         const int err = errno;
-        throw SampleFileError(file.string() + ": cannot read: " +
-                              (err ? std::generic_category().message(err) : std::string("open failed")));
+        throw SampleFileError(ErrorCode::io,
+                              file.string() + ": cannot read: " +
+                                  (err ? std::generic_category().message(err) : "open failed"));
     }
     std::ostringstream ss;
     ss << in.rdbuf();
@@ -208,27 +209,33 @@ inline void read_rows(const std::filesystem::path& file, bool with_class,
     for_each_record(text, [&](int line, const std::vector<std::string>& rec) {
         const std::string where = fname + ":" + std::to_string(line);
         if (static_cast<int>(rec.size()) != n_head + kCoords) {
-            throw SampleFileError(where + ": expected " + std::to_string(n_head + kCoords) +
-                                  " fields (" +
-                                  (with_class ? "name, class, 99 coordinates" : "name, 99 coordinates") +
-                                  "), found " + std::to_string(rec.size()));
+            throw SampleFileError(
+                ErrorCode::parse,
+                where + ": expected " + std::to_string(n_head + kCoords) + " fields (" +
+                    (with_class ? "name, class, 99 coordinates" : "name, 99 coordinates") +
+                    "), found " + std::to_string(rec.size()));
         }
         std::string name = strip(rec[0]);
         const std::string cls = with_class ? strip(rec[1]) : class_name;
-        if (name.empty()) throw SampleFileError(where + ": field 1 (sample name) is empty");
-        if (cls.empty()) throw SampleFileError(where + ": field 2 (class name) is empty");
+        if (name.empty())
+            throw SampleFileError(ErrorCode::parse, where + ": field 1 (sample name) is empty");
+        if (cls.empty())
+            throw SampleFileError(ErrorCode::parse, where + ": field 2 (class name) is empty");
         for (int c = 0; c < kCoords; ++c) {
             const std::string t = strip(rec[n_head + c]);
             const int r = parse_coordinate(t, coords[c]);
             if (r != 0)
-                throw SampleFileError(where + ": field " + std::to_string(n_head + c + 1) + " (" +
-                                      coordinate_name(c) + ") " +
-                                      (r == 1 ? "is not a number" : "is not finite") + ": " + quote(t));
+                throw SampleFileError(ErrorCode::parse,
+                                      where + ": field " + std::to_string(n_head + c + 1) + " (" +
+                                          coordinate_name(c) + ") " +
+                                          (r == 1 ? "is not a number" : "is not finite") + ": " +
+                                          quote(t));
         }
         out.add(std::move(name), cls, coords, where);
         ++n_rows;
     });
-    if (n_rows == 0) throw SampleFileError(fname + ": file is empty (no sample rows)");
+    if (n_rows == 0)
+        throw SampleFileError(ErrorCode::parse, fname + ": file is empty (no sample rows)");
 }
 
 }  // namespace detail
@@ -249,16 +256,19 @@ inline SampleSet load_samples(const std::string& path_str) {
             std::error_code ec2;
             if (ext == ".csv" && entry.is_regular_file(ec2)) files.push_back(entry.path());
         }
-        if (ec) throw SampleFileError(path_str + ": cannot list folder: " + ec.message());
+        if (ec)
+            throw SampleFileError(ErrorCode::io, path_str + ": cannot list folder: " + ec.message());
         if (files.empty())
-            throw SampleFileError(path_str + ": folder holds no <class_name>.csv files");
+            throw SampleFileError(ErrorCode::parse,
+                                  path_str + ": folder holds no <class_name>.csv files");
         std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
             return a.filename().string() < b.filename().string();
         });
         for (const auto& f : files) detail::read_rows(f, false, f.stem().string(), out);
         return out;
     }
-    if (!fs::exists(path, ec)) throw SampleFileError(path_str + ": no such file or folder");
+    if (!fs::exists(path, ec))
+        throw SampleFileError(ErrorCode::io, path_str + ": no such file or folder");
     detail::read_rows(path, true, std::string(), out);
     return out;
 }
@@ -267,13 +277,14 @@ inline SampleSet load_samples(const std::string& path_str) {
 // as a SampleFileError naming its file and line.
 inline Classifier make_classifier(const SampleSet& samples, const Params& params = Params()) {
     params.validate();
-    if (samples.size() == 0) throw SampleFileError("the sample set is empty");
+    if (samples.size() == 0) throw SampleFileError(ErrorCode::parse, "the sample set is empty");
     float e[kEmbeddingSize];
     for (std::size_t i = 0; i < samples.size(); ++i) {
         if (!embed(samples.landmarks.data() + i * kCoords, params.torso_size_multiplier, e))
-            throw SampleFileError(samples.sources[i] + ": sample " + detail::quote(samples.names[i]) +
-                                  " cannot be embedded (its pose size is 0: hips, shoulders and "
-                                  "landmarks on one point)");
+            throw SampleFileError(ErrorCode::invalid_sample,
+                                  samples.sources[i] + ": sample " + detail::quote(samples.names[i]) +
+                                      " cannot be embedded (its pose size is 0: hips, shoulders "
+                                      "and landmarks on one point)");
     }
     return Classifier(samples.landmarks.data(), samples.size(), samples.class_ids.data(),
                       static_cast<int>(samples.class_names.size()), params, samples.class_names);

@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "config.hpp"
 
 namespace pyengine {
 
@@ -20,12 +21,12 @@ class EMASmoothing {
 public:
     EMASmoothing(int n_classes, int window_size = 10, double alpha = 0.2)
         : n_classes_(n_classes), window_size_(window_size), alpha_(alpha) {
-        if (n_classes < 1) throw std::invalid_argument("n_classes must be >= 1");
+        if (n_classes < 1) throw InvalidArgumentError("n_classes must be >= 1");
         if (window_size < 1)
-            throw std::invalid_argument("window_size must be a positive integer, got " +
+            throw InvalidArgumentError("window_size must be a positive integer, got " +
                                         std::to_string(window_size));
         if (!(alpha > 0.0 && alpha <= 1.0))
-            throw std::invalid_argument("alpha must be in (0, 1], got " + std::to_string(alpha));
+            throw InvalidArgumentError("alpha must be in (0, 1], got " + std::to_string(alpha));
         ring_.assign(static_cast<std::size_t>(window_size) * n_classes, 0.0);
     }
 
