@@ -61,6 +61,7 @@ int32_t guarded(Fn&& fn) {
     }
 }
 
+// The C struct as validated core settings (the defaults when p is NULL).
 pyengine::Params to_params(const pyengine_params* p) {
     pyengine::Params out;
     if (p) {
@@ -70,6 +71,15 @@ pyengine::Params to_params(const pyengine_params* p) {
         out.torso_size_multiplier = p->torso_size_multiplier;
     }
     out.validate();
+    return out;
+}
+
+pyengine_params from_params(const pyengine::Params& p) {
+    pyengine_params out;
+    out.top_n_by_max_distance = p.top_n_by_max_distance;
+    out.top_n_by_mean_distance = p.top_n_by_mean_distance;
+    for (int a = 0; a < 3; ++a) out.axes_weights[a] = p.axes_weights[a];
+    out.torso_size_multiplier = p.torso_size_multiplier;
     return out;
 }
 
@@ -106,12 +116,31 @@ const char* pyengine_status_string(int32_t status) {
 }
 
 void pyengine_params_default(pyengine_params* params) {
-    if (!params) return;
-    const pyengine::Params d;
-    params->top_n_by_max_distance = d.top_n_by_max_distance;
-    params->top_n_by_mean_distance = d.top_n_by_mean_distance;
-    for (int a = 0; a < 3; ++a) params->axes_weights[a] = d.axes_weights[a];
-    params->torso_size_multiplier = d.torso_size_multiplier;
+    if (params) *params = from_params(pyengine::Params());
+}
+
+void pyengine_settings_default(pyengine_settings* settings) {
+    if (!settings) return;
+    const pyengine::Settings d;
+    settings->classifier = from_params(d.classifier);
+    settings->window_size = d.smoothing.window_size;
+    settings->alpha = d.smoothing.alpha;
+    settings->enter_threshold = d.counter.enter_threshold;
+    settings->exit_threshold = d.counter.exit_threshold;
+}
+
+int32_t pyengine_settings_validate(const pyengine_settings* settings) {
+    return guarded([&]() -> int32_t {
+        PYENGINE_REQUIRE(settings, "settings must not be NULL");
+        pyengine::Settings s;
+        s.classifier = to_params(&settings->classifier);
+        s.smoothing.window_size = settings->window_size;
+        s.smoothing.alpha = settings->alpha;
+        s.counter.enter_threshold = settings->enter_threshold;
+        s.counter.exit_threshold = settings->exit_threshold;
+        s.validate();
+        return PYENGINE_OK;
+    });
 }
 
 int32_t pyengine_classifier_create_from_csv(const char* path, const pyengine_params* params,
@@ -247,8 +276,7 @@ int32_t pyengine_classify_batch(const pyengine_classifier* c, const float* landm
 int32_t pyengine_embed(const float* landmarks, double torso_size_multiplier, float* out) {
     return guarded([&]() -> int32_t {
         PYENGINE_REQUIRE(landmarks && out, "landmarks and out must not be NULL");
-        PYENGINE_REQUIRE(std::isfinite(torso_size_multiplier) && torso_size_multiplier >= 0.0,
-                         "torso_size_multiplier must be finite and >= 0");
+        pyengine::validate_torso_size_multiplier(torso_size_multiplier);
         return pyengine::embed(landmarks, torso_size_multiplier, out) ? PYENGINE_OK
                                                                       : PYENGINE_NO_POSE;
     });

@@ -222,7 +222,55 @@ static void test_smoother_counter(void) {
     CHECK(pyengine_counter_reset(c) == PYENGINE_OK && pyengine_counter_n_repeats(c) == 0);
     pyengine_counter_destroy(c);
     CHECK(pyengine_counter_create(4, 6, &c) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(pyengine_counter_create(5, 5, &c) == PYENGINE_ERR_INVALID_ARGUMENT); /* exit == enter */
+    CHECK(strstr(pyengine_last_error(), "exit_threshold must be below enter_threshold") != NULL);
+    CHECK(pyengine_counter_create(5, 0, &c) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "exit_threshold must be > 0, got 0.0") != NULL);
     CHECK(pyengine_counter_create(NAN, 4, &c) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "enter_threshold must be finite, got nan") != NULL);
+    CHECK(c == NULL);
+}
+
+static void test_settings(void) {
+    pyengine_settings s;
+    pyengine_settings_default(&s);
+    CHECK(s.classifier.top_n_by_max_distance == 30 && s.classifier.top_n_by_mean_distance == 10);
+    CHECK(s.classifier.axes_weights[0] == 1.0 && s.classifier.axes_weights[2] == 0.2);
+    CHECK(s.classifier.torso_size_multiplier == 2.5);
+    CHECK(s.window_size == 10 && s.alpha == 0.2);
+    CHECK(s.enter_threshold == 6.0 && s.exit_threshold == 4.0);
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_OK);
+    CHECK(pyengine_settings_validate(NULL) == PYENGINE_ERR_INVALID_ARGUMENT);
+
+    /* The rule that needs the classifier and the counter together. */
+    s.enter_threshold = 10.0;
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(),
+                 "enter_threshold must be below top_n_by_mean_distance (10), got 10.0") != NULL);
+    pyengine_counter* c = NULL;
+    CHECK(pyengine_counter_create(10.0, 4.0, &c) == PYENGINE_OK); /* alone: no top_n to check */
+    pyengine_counter_destroy(c);
+    s.classifier.top_n_by_mean_distance = 11;
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_OK);
+    s.classifier.top_n_by_mean_distance = 31;
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "must not exceed top_n_by_max_distance (30), got 31") != NULL);
+    pyengine_settings_default(&s);
+    s.alpha = 0.0;
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "alpha must be in (0, 1], got 0.0") != NULL);
+    pyengine_settings_default(&s);
+    s.classifier.torso_size_multiplier = 0.0;
+    CHECK(pyengine_settings_validate(&s) == PYENGINE_ERR_INVALID_ARGUMENT);
+
+    /* The smoother and pyengine_embed use the same rules. */
+    pyengine_smoother* sm = NULL;
+    CHECK(pyengine_smoother_create(2, 10, 1.5, &sm) == PYENGINE_ERR_INVALID_ARGUMENT && sm == NULL);
+    float pose[99], e[69];
+    random_pose(pose);
+    CHECK(pyengine_embed(pose, 0.0, e) == PYENGINE_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(pyengine_last_error(), "torso_size_multiplier must be finite and > 0") != NULL);
+    CHECK(pyengine_embed(pose, 2.5, e) == PYENGINE_OK);
 }
 
 static void test_mlkit(const char* path) {
@@ -247,6 +295,7 @@ int main(int argc, char** argv) {
     test_error_statuses();
     test_buffers();
     test_smoother_counter();
+    test_settings();
     test_mlkit(argc > 1 ? argv[1] : NULL);
     printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "brute_force.hpp"
@@ -545,7 +546,110 @@ static void test_smoothing_and_counter() {
     CHECK(c.update(1) == 4);
     c.reset();
     CHECK(c.n_repeats() == 0 && !c.pose_entered());
-    CHECK_THROWS(InvalidArgumentError, RepetitionCounter(4, 6), "must not exceed");
+    CHECK_THROWS(InvalidArgumentError, RepetitionCounter(4, 6),
+                 "exit_threshold must be below enter_threshold (4.0), got 6.0");
+}
+
+// The message of the InvalidArgumentError that s.validate() throws ("" when valid).
+static std::string rejection(const Settings& s) {
+    try {
+        s.validate();
+    } catch (const InvalidArgumentError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+static void test_settings() {
+    // One set of defaults, the published ones, seen through every part.
+    const Settings d;
+    CHECK(d.classifier.top_n_by_max_distance == 30 && d.classifier.top_n_by_mean_distance == 10);
+    CHECK(d.classifier.axes_weights[0] == 1.0 && d.classifier.axes_weights[1] == 1.0 &&
+          d.classifier.axes_weights[2] == 0.2 && d.classifier.torso_size_multiplier == 2.5);
+    CHECK(d.smoothing.window_size == 10 && d.smoothing.alpha == 0.2);
+    CHECK(d.counter.enter_threshold == 6.0 && d.counter.exit_threshold == 4.0);
+    CHECK(rejection(d).empty());
+    const EMASmoothing smoothing(3);
+    CHECK(smoothing.window_size() == 10 && smoothing.alpha() == 0.2);
+    const RepetitionCounter counter;
+    CHECK(counter.enter_threshold() == 6.0 && counter.exit_threshold() == 4.0);
+
+    // Each rule, with the setting and its value in the message.
+    struct Case {
+        void (*change)(Settings&);
+        const char* message;
+    };
+    const Case cases[] = {
+        {[](Settings& s) { s.classifier.top_n_by_max_distance = 0; },
+         "top_n_by_max_distance must be >= 1, got 0"},
+        {[](Settings& s) { s.classifier.top_n_by_mean_distance = -3; },
+         "top_n_by_mean_distance must be >= 1, got -3"},
+        {[](Settings& s) { s.classifier.top_n_by_mean_distance = 31; },
+         "top_n_by_mean_distance must not exceed top_n_by_max_distance (30), got 31"},
+        {[](Settings& s) { s.classifier.axes_weights[2] = -0.5; },
+         "axes_weights[2] must be finite and >= 0, got -0.5"},
+        {[](Settings& s) { s.classifier.axes_weights[0] = std::numeric_limits<double>::infinity(); },
+         "axes_weights[0] must be finite and >= 0, got inf"},
+        {[](Settings& s) { s.classifier.torso_size_multiplier = 0.0; },
+         "torso_size_multiplier must be finite and > 0, got 0.0"},
+        {[](Settings& s) { s.smoothing.window_size = 0; }, "window_size must be a positive integer, got 0"},
+        {[](Settings& s) { s.smoothing.alpha = 1.5; }, "alpha must be in (0, 1], got 1.5"},
+        {[](Settings& s) { s.smoothing.alpha = 0.0; }, "alpha must be in (0, 1], got 0.0"},
+        {[](Settings& s) { s.counter.enter_threshold = std::nan(""); },
+         "enter_threshold must be finite, got nan"},
+        {[](Settings& s) { s.counter.exit_threshold = -std::numeric_limits<double>::infinity(); },
+         "exit_threshold must be finite, got -inf"},
+        {[](Settings& s) { s.counter.exit_threshold = 6.0; },
+         "exit_threshold must be below enter_threshold (6.0), got 6.0"},
+        {[](Settings& s) { s.counter.exit_threshold = 0.0; },
+         "exit_threshold must be > 0, got 0.0: the confidence is never below 0, so the pose "
+         "would never be left"},
+        {[](Settings& s) { s.counter.enter_threshold = 10.0; },
+         "enter_threshold must be below top_n_by_mean_distance (10), got 10.0: the smoothed "
+         "confidence never exceeds top_n_by_mean_distance, so the pose would never be entered"},
+    };
+    for (const Case& c : cases) {
+        Settings s;
+        c.change(s);
+        const std::string got = rejection(s);
+        CHECK_MSG(got == c.message, "got \"" + got + "\", want \"" + c.message + "\"");
+    }
+    // The first broken rule in the documented order is the one reported.
+    Settings many;
+    many.counter.exit_threshold = 0.0;
+    many.smoothing.alpha = 2.0;
+    many.classifier.torso_size_multiplier = -1.0;
+    CHECK(rejection(many).rfind("torso_size_multiplier", 0) == 0);
+    many.classifier.top_n_by_mean_distance = 40;
+    CHECK(rejection(many).rfind("top_n_by_mean_distance", 0) == 0);
+    // Edges that are valid: mean == max, exit just above 0, enter just below top_n_by_mean.
+    Settings edge;
+    edge.classifier.top_n_by_max_distance = edge.classifier.top_n_by_mean_distance = 7;
+    edge.counter.exit_threshold = 1e-9;
+    edge.counter.enter_threshold = std::nextafter(7.0, 0.0);
+    edge.smoothing.alpha = 1.0;
+    edge.smoothing.window_size = 1;
+    CHECK(rejection(edge).empty());
+
+    // Each part alone applies its own rules only; the cross rule needs both parts.
+    CHECK_THROWS(InvalidArgumentError, RepetitionCounter(5, 5), "exit_threshold must be below");
+    CHECK_THROWS(InvalidArgumentError, RepetitionCounter(5, 0), "exit_threshold must be > 0");
+    CHECK(RepetitionCounter(50, 4).enter_threshold() == 50.0);
+    Params p;
+    p.top_n_by_mean_distance = 40;
+    CHECK_THROWS(InvalidArgumentError, p.validate(), "must not exceed top_n_by_max_distance");
+    CHECK_THROWS(InvalidArgumentError, EMASmoothing(2, 10, 1.0000001), "alpha must be in (0, 1]");
+    CHECK_THROWS(InvalidArgumentError, validate_torso_size_multiplier(std::nan("")), "got nan");
+
+    // Values are written as Python's repr() writes floats.
+    const std::pair<double, const char*> numbers[] = {
+        {0.2, "0.2"}, {10.0, "10.0"}, {-0.0, "-0.0"}, {1e-7, "1e-07"}, {0.0001, "0.0001"},
+        {0.00001, "1e-05"}, {1e16, "1e+16"}, {1e15, "1000000000000000.0"}, {123.456, "123.456"},
+        {1.0 / 3.0, "0.3333333333333333"}, {5e-324, "5e-324"}, {1.5e300, "1.5e+300"},
+        {std::numeric_limits<double>::max(), "1.7976931348623157e+308"}, {-2.5, "-2.5"}};
+    for (const auto& n : numbers)
+        CHECK_MSG(detail::format_number(n.first) == n.second,
+                  detail::format_number(n.first) + " != " + n.second);
 }
 
 int main(int argc, char** argv) {
@@ -557,5 +661,6 @@ int main(int argc, char** argv) {
     test_mlkit(argc > 1 ? argv[1] : "");
     test_samples();
     test_smoothing_and_counter();
+    test_settings();
     TEST_MAIN_END();
 }

@@ -11,14 +11,11 @@ namespace pyengine {
 
 class RepetitionCounter {
 public:
-    explicit RepetitionCounter(double enter_threshold = 6.0, double exit_threshold = 4.0)
+    // Thresholds are checked by validate_thresholds (config.hpp): 0 < exit < enter.
+    explicit RepetitionCounter(double enter_threshold = defaults::enter_threshold,
+                               double exit_threshold = defaults::exit_threshold)
         : enter_(enter_threshold), exit_(exit_threshold) {
-        if (!std::isfinite(enter_threshold) || !std::isfinite(exit_threshold))
-            throw InvalidArgumentError("thresholds must be finite");
-        if (exit_threshold > enter_threshold)
-            throw InvalidArgumentError("exit_threshold (" + std::to_string(exit_threshold) +
-                                        ") must not exceed enter_threshold (" +
-                                        std::to_string(enter_threshold) + ")");
+        validate_thresholds(enter_threshold, exit_threshold);
     }
 
     // Feed one frame's smoothed confidence of the target class; returns the repetitions.

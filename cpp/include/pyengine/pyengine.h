@@ -55,11 +55,22 @@ typedef struct pyengine_counter pyengine_counter;
 
 /* Classifier settings (SPEC 3-4). Fill with pyengine_params_default, then change. */
 typedef struct pyengine_params {
-    int32_t top_n_by_max_distance;  /* 30 */
-    int32_t top_n_by_mean_distance; /* 10 */
+    int32_t top_n_by_max_distance;  /* 30 (>= 1) */
+    int32_t top_n_by_mean_distance; /* 10 (>= 1, <= top_n_by_max_distance) */
     double axes_weights[3];         /* 1, 1, 0.2 (finite, >= 0) */
-    double torso_size_multiplier;   /* 2.5 (finite, >= 0) */
+    double torso_size_multiplier;   /* 2.5 (finite, > 0) */
 } pyengine_params;
+
+/* Every setting of classifying, smoothing and counting (SPEC 3-6), for callers that keep
+ * them together. Fill with pyengine_settings_default, then change; check them all with
+ * pyengine_settings_validate. */
+typedef struct pyengine_settings {
+    pyengine_params classifier;
+    int32_t window_size;    /* 10 (>= 1) */
+    double alpha;           /* 0.2 (in (0, 1]) */
+    double enter_threshold; /* 6 (finite, < classifier.top_n_by_mean_distance) */
+    double exit_threshold;  /* 4 (finite, > 0, < enter_threshold) */
+} pyengine_settings;
 
 /* ---- library ---------------------------------------------------------------- */
 PYENGINE_API const char* pyengine_version(void);          /* "0.1.0" */
@@ -67,6 +78,12 @@ PYENGINE_API int32_t pyengine_version_number(void);       /* major*10000 + minor
 PYENGINE_API const char* pyengine_last_error(void);       /* "" when none; never NULL */
 PYENGINE_API const char* pyengine_status_string(int32_t status);
 PYENGINE_API void pyengine_params_default(pyengine_params* params);
+/* The defaults of every setting, and a check of all of them, including the rule that
+ * spans two parts (enter_threshold must be below top_n_by_mean_distance, else the pose
+ * is never entered). Returns PYENGINE_OK or PYENGINE_ERR_INVALID_ARGUMENT, with
+ * pyengine_last_error() naming the setting and its value. */
+PYENGINE_API void pyengine_settings_default(pyengine_settings* settings);
+PYENGINE_API int32_t pyengine_settings_validate(const pyengine_settings* settings);
 
 /* ---- classifier --------------------------------------------------------------- */
 /* From a single CSV (name,class,99 coords) or a folder of <class_name>.csv files.
@@ -124,6 +141,7 @@ PYENGINE_API int32_t pyengine_embed(const float* landmarks, double torso_size_mu
                                     float* out);
 
 /* ---- EMA smoother (SPEC 5) ----------------------------------------------------- */
+/* window_size >= 1 and alpha in (0, 1], else PYENGINE_ERR_INVALID_ARGUMENT. */
 PYENGINE_API int32_t pyengine_smoother_create(int32_t n_classes, int32_t window_size, double alpha,
                                               pyengine_smoother** out);
 PYENGINE_API void pyengine_smoother_destroy(pyengine_smoother* smoother);
@@ -134,6 +152,8 @@ PYENGINE_API int32_t pyengine_smoother_update(pyengine_smoother* smoother, const
 PYENGINE_API int32_t pyengine_smoother_reset(pyengine_smoother* smoother);
 
 /* ---- repetition counter (SPEC 6) ----------------------------------------------- */
+/* Both thresholds finite and 0 < exit_threshold < enter_threshold, else
+ * PYENGINE_ERR_INVALID_ARGUMENT. */
 PYENGINE_API int32_t pyengine_counter_create(double enter_threshold, double exit_threshold,
                                              pyengine_counter** out);
 PYENGINE_API void pyengine_counter_destroy(pyengine_counter* counter);

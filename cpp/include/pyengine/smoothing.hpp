@@ -19,14 +19,12 @@ namespace pyengine {
 // frame in the window gets 0 (the dict-based front end leaves it out; its value is 0).
 class EMASmoothing {
 public:
-    EMASmoothing(int n_classes, int window_size = 10, double alpha = 0.2)
+    // Settings are checked by validate_smoothing (config.hpp).
+    explicit EMASmoothing(int n_classes, int window_size = defaults::window_size,
+                          double alpha = defaults::alpha)
         : n_classes_(n_classes), window_size_(window_size), alpha_(alpha) {
         if (n_classes < 1) throw InvalidArgumentError("n_classes must be >= 1");
-        if (window_size < 1)
-            throw InvalidArgumentError("window_size must be a positive integer, got " +
-                                        std::to_string(window_size));
-        if (!(alpha > 0.0 && alpha <= 1.0))
-            throw InvalidArgumentError("alpha must be in (0, 1], got " + std::to_string(alpha));
+        validate_smoothing(window_size, alpha);
         ring_.assign(static_cast<std::size_t>(window_size) * n_classes, 0.0);
     }
 
