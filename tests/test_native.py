@@ -8,6 +8,7 @@ example prints the same counts as Python.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import re
@@ -116,6 +117,165 @@ def test_loader_errors_name_file_line_and_field(tmp_path):
         with pytest.raises(native.SampleFileError) as cpp_err:
             native.load_samples(path)
         assert str(cpp_err.value) == str(py_err.value)
+
+
+# ---------------------------------------------------------------- settings
+
+PUBLISHED_SETTINGS = {
+    "top_n_by_max_distance": 30,
+    "top_n_by_mean_distance": 10,
+    "axes_weights": [1.0, 1.0, 0.2],
+    "torso_size_multiplier": 2.5,
+    "window_size": 10,
+    "alpha": 0.2,
+    "enter_threshold": 6.0,
+    "exit_threshold": 4.0,
+}
+
+
+def test_default_settings_are_the_published_ones():
+    defaults = native._native.default_settings()
+    assert defaults == PUBLISHED_SETTINGS
+    assert list(defaults) == list(PUBLISHED_SETTINGS)
+    assert native._native.validate_settings(**defaults) is None
+    assert native._native.validate_settings() is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"top_n_by_max_distance": 0}, "top_n_by_max_distance must be >= 1, got 0"),
+        ({"top_n_by_mean_distance": -2}, "top_n_by_mean_distance must be >= 1, got -2"),
+        (
+            {"top_n_by_mean_distance": 31},
+            "top_n_by_mean_distance must not exceed top_n_by_max_distance (30), got 31",
+        ),
+        ({"axes_weights": (1, -0.5, 0.2)}, "axes_weights[1] must be finite and >= 0, got -0.5"),
+        ({"axes_weights": [1, 1, np.inf]}, "axes_weights[2] must be finite and >= 0, got inf"),
+        ({"axes_weights": (1, 1)}, "axes_weights must hold 3 numbers, got (1, 1)"),
+        ({"torso_size_multiplier": 0}, "torso_size_multiplier must be finite and > 0, got 0.0"),
+        ({"window_size": 0}, "window_size must be a positive integer, got 0"),
+        ({"window_size": 2.5}, "window_size must be an integer, got 2.5"),
+        ({"window_size": True}, "window_size must be an integer, got True"),
+        ({"top_n_by_max_distance": 2**40}, "top_n_by_max_distance must be a 32-bit integer"),
+        ({"alpha": 0}, "alpha must be in (0, 1], got 0.0"),
+        ({"alpha": "0.5"}, "alpha must be a number, got '0.5'"),
+        ({"enter_threshold": np.nan}, "enter_threshold must be finite, got nan"),
+        ({"exit_threshold": 6}, "exit_threshold must be below enter_threshold (6.0), got 6.0"),
+        ({"exit_threshold": 0}, "exit_threshold must be > 0, got 0.0: the confidence is never"),
+        (
+            {"enter_threshold": 10},
+            "enter_threshold must be below top_n_by_mean_distance (10), got 10.0: the smoothed",
+        ),
+    ],
+)
+def test_each_settings_rule_rejects_with_the_setting_and_its_value(change, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        native._native.validate_settings(**{**PUBLISHED_SETTINGS, **change})
+
+
+def test_valid_settings_at_the_edges_pass():
+    edges = {
+        "top_n_by_max_distance": np.int64(7),
+        "top_n_by_mean_distance": 7,
+        "axes_weights": np.zeros(3),
+        "window_size": 1,
+        "alpha": 1,
+        "enter_threshold": np.nextafter(7.0, 0.0),
+        "exit_threshold": 1e-12,
+    }
+    assert native._native.validate_settings(**edges) is None
+
+
+def test_values_in_messages_are_written_like_python_repr():
+    rng = np.random.default_rng(11)
+    magnitudes = 10.0 ** rng.uniform(-320, 308, 300) * rng.uniform(1, 9.9, 300)
+    specials = [5e-324, 1e-5, 1e-4, 0.1, 1e15, 1e16, 123456789012345678.0, 1.0000000000000002]
+    for value in [*magnitudes, *specials]:
+        value = -float(value)  # negative: always rejected
+        with pytest.raises(ValueError) as err:
+            native._native.validate_settings(torso_size_multiplier=value)
+        assert str(err.value) == f"torso_size_multiplier must be finite and > 0, got {value!r}"
+    with pytest.raises(ValueError, match=r"got -0\.0$"):
+        native._native.validate_settings(torso_size_multiplier=-0.0)
+
+
+def test_engine_and_embed_use_the_same_rules(mlkit):
+    n = len(mlkit.class_names)
+    with pytest.raises(ValueError, match=r"^top_n_by_mean_distance must not exceed"):
+        native.Engine(
+            mlkit.landmarks,
+            mlkit.class_ids,
+            n,
+            Params(top_n_by_max_distance=5, top_n_by_mean_distance=6),
+        )
+    with pytest.raises(ValueError, match=r"^torso_size_multiplier must be finite and > 0, got 0.0"):
+        native.embed(mlkit.landmarks[:2], 0.0)
+
+
+def _first_rejected_setting(message: str | None) -> str | None:
+    """The setting a validation message starts with (``axes_weights[1]`` -> ``axes_weights``)."""
+    return None if message is None else re.match(r"\w+", message).group(0)
+
+
+def _random_settings(rng) -> dict:
+    """Settings where each value is valid on its own most of the time, often near an edge."""
+
+    def pick(usual, unusual):
+        return unusual[rng.integers(len(unusual))] if rng.random() < 0.15 else usual
+
+    top_max = pick(int(rng.integers(1, 40)), [0, -3, 1])
+    top_mean = pick(int(rng.integers(1, top_max + 1)) if top_max >= 1 else 1, [0, top_max + 1, 40])
+    enter = pick(float(rng.uniform(0.5, 12)), [float(top_mean), np.nan, np.inf, 0.0, -1.0])
+    usual_exit = float(rng.uniform(0, enter)) if np.isfinite(enter) and enter > 0 else 1.0
+    exit_ = pick(usual_exit, [enter, 0.0, -0.5])
+    return {
+        "top_n_by_max_distance": top_max,
+        "top_n_by_mean_distance": top_mean,
+        "axes_weights": [pick(float(rng.uniform(0, 2)), [-0.1, np.nan, 0.0]) for _ in range(3)],
+        "torso_size_multiplier": pick(float(rng.uniform(0.1, 5)), [0.0, -1.0, np.inf, 1e-300]),
+        "window_size": pick(int(rng.integers(1, 30)), [0, -4, 1]),
+        "alpha": pick(float(rng.uniform(1e-6, 1)), [0.0, 1.0, 1.0000001, -0.5, np.nan]),
+        "enter_threshold": enter,
+        "exit_threshold": exit_,
+    }
+
+
+def test_python_settings_agree_with_the_core():
+    """pyengine.settings (the Python front end's contract) and the core decide alike.
+
+    Needs the ``pyengine.settings`` module: ``Settings`` (frozen dataclass with the same
+    fields and defaults) and ``validate_settings(settings)``.
+    """
+    from pyengine.settings import Settings, validate_settings
+
+    assert dataclasses.asdict(Settings()) | {"axes_weights": list(Settings().axes_weights)} == (
+        native._native.default_settings()
+    )
+
+    def python_message(values: dict) -> str | None:
+        try:
+            validate_settings(Settings(**{**values, "axes_weights": tuple(values["axes_weights"])}))
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def core_message(values: dict) -> str | None:
+        try:
+            native._native.validate_settings(**values)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    rng = np.random.default_rng(5)
+    decisions = {True: 0, False: 0}
+    for _ in range(3000):
+        values = _random_settings(rng)
+        want, got = python_message(values), core_message(values)
+        assert (want is None) == (got is None), (values, want, got)
+        assert _first_rejected_setting(want) == _first_rejected_setting(got), (values, want, got)
+        decisions[got is None] += 1
+    assert min(decisions.values()) > 100, decisions  # both outcomes well covered
 
 
 # ---------------------------------------------------------------- loader and inputs

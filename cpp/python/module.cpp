@@ -6,9 +6,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <cmath>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,23 +41,101 @@ py::ssize_t n_poses(const f32array& a, const char* what) {
                           shape_str(a));
 }
 
+// ---------------------------------------------------------------- settings
+// Python values become core settings here; the rules themselves are the core's
+// (pyengine/config.hpp), run by Params/Settings::validate. An integer setting must be an
+// int (or NumPy integer), not a bool or a float; a number setting anything with __float__
+// or __index__. Every problem is a ValueError naming the setting and the value.
+
+std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
+
+int integer_setting(const char* name, py::handle value) {
+    if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr()))
+        throw pyengine::InvalidArgumentError(std::string(name) + " must be an integer, got " +
+                                             repr_of(value));
+    const py::int_ index = py::reinterpret_steal<py::int_>(PyNumber_Index(value.ptr()));
+    if (!index) throw py::error_already_set();
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    if (overflow != 0 || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+        throw pyengine::InvalidArgumentError(std::string(name) +
+                                             " must be a 32-bit integer, got " + repr_of(value));
+    return static_cast<int>(v);
+}
+
+double number_setting(const std::string& name, py::handle value) {
+    const double v = PyFloat_AsDouble(value.ptr());
+    if (v == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw pyengine::InvalidArgumentError(name + " must be a number, got " + repr_of(value));
+    }
+    return v;
+}
+
+void axes_weights_setting(py::handle value, double (&out)[3]) {
+    if (!PySequence_Check(value.ptr()) || PySequence_Size(value.ptr()) != 3) {
+        PyErr_Clear();  // PySequence_Size fails on sequences without a length
+        throw pyengine::InvalidArgumentError("axes_weights must hold 3 numbers, got " +
+                                             repr_of(value));
+    }
+    const py::sequence weights = py::reinterpret_borrow<py::sequence>(value);
+    for (int a = 0; a < 3; ++a)
+        out[a] = number_setting("axes_weights[" + std::to_string(a) + "]", weights[a]);
+}
+
+pyengine::Params classifier_params(py::handle top_n_by_max_distance,
+                                   py::handle top_n_by_mean_distance, py::handle axes_weights,
+                                   py::handle torso_size_multiplier) {
+    pyengine::Params p;
+    p.top_n_by_max_distance = integer_setting("top_n_by_max_distance", top_n_by_max_distance);
+    p.top_n_by_mean_distance = integer_setting("top_n_by_mean_distance", top_n_by_mean_distance);
+    axes_weights_setting(axes_weights, p.axes_weights);
+    p.torso_size_multiplier = number_setting("torso_size_multiplier", torso_size_multiplier);
+    return p;
+}
+
+py::dict default_settings() {
+    const pyengine::Settings d;
+    const double* w = d.classifier.axes_weights;
+    py::dict out;
+    out["top_n_by_max_distance"] = d.classifier.top_n_by_max_distance;
+    out["top_n_by_mean_distance"] = d.classifier.top_n_by_mean_distance;
+    out["axes_weights"] = py::cast(std::vector<double>(w, w + 3));
+    out["torso_size_multiplier"] = d.classifier.torso_size_multiplier;
+    out["window_size"] = d.smoothing.window_size;
+    out["alpha"] = d.smoothing.alpha;
+    out["enter_threshold"] = d.counter.enter_threshold;
+    out["exit_threshold"] = d.counter.exit_threshold;
+    return out;
+}
+
+void validate_settings(py::handle top_n_by_max_distance, py::handle top_n_by_mean_distance,
+                       py::handle axes_weights, py::handle torso_size_multiplier,
+                       py::handle window_size, py::handle alpha, py::handle enter_threshold,
+                       py::handle exit_threshold) {
+    pyengine::Settings s;
+    s.classifier = classifier_params(top_n_by_max_distance, top_n_by_mean_distance, axes_weights,
+                                     torso_size_multiplier);
+    s.smoothing.window_size = integer_setting("window_size", window_size);
+    s.smoothing.alpha = number_setting("alpha", alpha);
+    s.counter.enter_threshold = number_setting("enter_threshold", enter_threshold);
+    s.counter.exit_threshold = number_setting("exit_threshold", exit_threshold);
+    s.validate();
+}
+
+// ---------------------------------------------------------------- classifier
+
 class Engine {
 public:
     Engine(const f32array& sample_landmarks, const i32array& class_ids, int n_classes,
-           int top_n_by_max_distance, int top_n_by_mean_distance,
-           std::vector<double> axes_weights, double torso_size_multiplier) {
+           py::handle top_n_by_max_distance, py::handle top_n_by_mean_distance,
+           py::handle axes_weights, py::handle torso_size_multiplier) {
         const py::ssize_t s = n_poses(sample_landmarks, "sample_landmarks");
         if (class_ids.ndim() != 1 || class_ids.shape(0) != s)
             throw py::value_error("class_ids must have shape (" + std::to_string(s) + ",), got " +
                                   shape_str(class_ids));
-        if (axes_weights.size() != 3)
-            throw py::value_error("axes_weights must hold 3 values, got " +
-                                  std::to_string(axes_weights.size()));
-        pyengine::Params p;
-        p.top_n_by_max_distance = top_n_by_max_distance;
-        p.top_n_by_mean_distance = top_n_by_mean_distance;
-        for (int a = 0; a < 3; ++a) p.axes_weights[a] = axes_weights[a];
-        p.torso_size_multiplier = torso_size_multiplier;
+        const pyengine::Params p = classifier_params(top_n_by_max_distance, top_n_by_mean_distance,
+                                                     axes_weights, torso_size_multiplier);
         impl_ = std::make_unique<pyengine::Classifier>(sample_landmarks.data(),
                                                        static_cast<std::size_t>(s),
                                                        class_ids.data(), n_classes, p);
@@ -125,9 +203,7 @@ private:
 };
 
 py::tuple embed(const f32array& landmarks, double torso_size_multiplier) {
-    if (!std::isfinite(torso_size_multiplier) || !(torso_size_multiplier >= 0.0))
-        throw py::value_error("torso_size_multiplier must be finite and >= 0, got " +
-                              std::to_string(torso_size_multiplier));
+    pyengine::validate_torso_size_multiplier(torso_size_multiplier);
     const py::ssize_t n = n_poses(landmarks, "landmarks");
     py::array_t<float> out({n, static_cast<py::ssize_t>(pyengine::kEmbeddingRows),
                             static_cast<py::ssize_t>(pyengine::kDims)});
@@ -185,17 +261,35 @@ PYBIND11_MODULE(_native, m) {
     py::register_local_exception<pyengine::SampleFileError>(m, "SampleFileError", PyExc_ValueError);
     py::register_local_exception<pyengine::InvalidSampleError>(m, "InvalidSampleError", PyExc_ValueError);
 
-    m.def("embed", &embed, py::arg("landmarks"), py::arg("torso_size_multiplier") = 2.5,
+    m.def("embed", &embed, py::arg("landmarks"),
+          py::arg("torso_size_multiplier") = pyengine::defaults::torso_size_multiplier,
           "Embed float32 (N, 33, 3) poses: returns float32 (N, 23, 3) and a bool (N,) mask.");
     m.def("load_samples", &load_samples, py::arg("path"),
           "Read a single CSV or a folder of <class>.csv files with the C++ loader (a dict).");
 
+    const pyengine::Params d;
+    const std::vector<double> default_weights(d.axes_weights, d.axes_weights + 3);
+    m.def("default_settings", &default_settings,
+          "Every setting's default (classifier, smoothing, counting) as a dict.");
+    m.def("validate_settings", &validate_settings, py::kw_only(),
+          py::arg("top_n_by_max_distance") = d.top_n_by_max_distance,
+          py::arg("top_n_by_mean_distance") = d.top_n_by_mean_distance,
+          py::arg("axes_weights") = default_weights,
+          py::arg("torso_size_multiplier") = d.torso_size_multiplier,
+          py::arg("window_size") = pyengine::defaults::window_size,
+          py::arg("alpha") = pyengine::defaults::alpha,
+          py::arg("enter_threshold") = pyengine::defaults::enter_threshold,
+          py::arg("exit_threshold") = pyengine::defaults::exit_threshold,
+          "Check every setting with the core's rules; ValueError naming the first bad one.");
+
     py::class_<Engine>(m, "Engine")
-        .def(py::init<const f32array&, const i32array&, int, int, int, std::vector<double>, double>(),
+        .def(py::init<const f32array&, const i32array&, int, py::handle, py::handle, py::handle,
+                      py::handle>(),
              py::arg("sample_landmarks"), py::arg("class_ids"), py::arg("n_classes"),
-             py::arg("top_n_by_max_distance") = 30, py::arg("top_n_by_mean_distance") = 10,
-             py::arg("axes_weights") = std::vector<double>{1.0, 1.0, 0.2},
-             py::arg("torso_size_multiplier") = 2.5)
+             py::arg("top_n_by_max_distance") = d.top_n_by_max_distance,
+             py::arg("top_n_by_mean_distance") = d.top_n_by_mean_distance,
+             py::arg("axes_weights") = default_weights,
+             py::arg("torso_size_multiplier") = d.torso_size_multiplier)
         .def("neighbours", &Engine::neighbours, py::arg("frames"),
              "int64 (F, k) kept sample indices ordered by (dmean, index) and a bool (F,) mask.")
         .def("counts", &Engine::counts, py::arg("frames"),
