@@ -41,6 +41,13 @@ py::ssize_t n_poses(const f32array& a, const char* what) {
                           shape_str(a));
 }
 
+// A bool array's memory as the 0/1 bytes the core writes validity into (NumPy's bool is
+// one byte holding 0 or 1).
+uint8_t* bytes_of(py::array_t<bool>& mask) {
+    static_assert(sizeof(bool) == 1, "NumPy bools are one byte");
+    return reinterpret_cast<uint8_t*>(mask.mutable_data());
+}
+
 // ---------------------------------------------------------------- settings
 // Python values become core settings here; the rules themselves are the core's
 // (pyengine/config.hpp), run by Params/Settings::validate. An integer setting must be an
@@ -141,55 +148,32 @@ public:
                                                        class_ids.data(), n_classes, p);
     }
 
+    // int64 (F, k) kept sample indices and a bool (F,) mask, from the core's threaded batch.
     py::tuple neighbours(const f32array& frames) const {
         const py::ssize_t f = n_poses(frames, "frames");
-        const py::ssize_t k = static_cast<py::ssize_t>(impl_->k());
-        py::array_t<int64_t> out({f, k});
+        py::array_t<int64_t> out({f, static_cast<py::ssize_t>(impl_->k())});
         py::array_t<bool> valid(f);
         const float* in = frames.data();
         int64_t* o = out.mutable_data();
-        bool* v = valid.mutable_data();
+        uint8_t* v = bytes_of(valid);
         {
             py::gil_scoped_release release;
-            // Large batches are split over threads (pyengine::batch_threads), each frame
-            // written by exactly one of them.
-            pyengine::detail::parallel_frames(
-                static_cast<std::size_t>(f), 0,
-                [&](std::size_t lo, std::size_t hi, pyengine::Scratch& scratch) {
-                    int32_t idx[256];
-                    std::vector<int32_t> big;
-                    int32_t* p = idx;
-                    if (k > 256) {
-                        big.resize(static_cast<std::size_t>(k));
-                        p = big.data();
-                    }
-                    for (std::size_t i = lo; i < hi; ++i) {
-                        v[i] = impl_->neighbours(in + i * pyengine::kCoords, p, scratch);
-                        for (py::ssize_t j = 0; j < k; ++j)
-                            o[static_cast<py::ssize_t>(i) * k + j] = p[j];
-                    }
-                });
+            impl_->neighbours_batch(in, static_cast<std::size_t>(f), o, v);
         }
         return py::make_tuple(out, valid);
     }
 
+    // int32 (F, n_classes) neighbour counts and a bool (F,) mask, likewise.
     py::tuple counts(const f32array& frames) const {
         const py::ssize_t f = n_poses(frames, "frames");
-        const py::ssize_t c = impl_->n_classes();
-        py::array_t<int32_t> out({f, c});
+        py::array_t<int32_t> out({f, static_cast<py::ssize_t>(impl_->n_classes())});
         py::array_t<bool> valid(f);
         const float* in = frames.data();
         int32_t* o = out.mutable_data();
-        bool* v = valid.mutable_data();
+        uint8_t* v = bytes_of(valid);
         {
             py::gil_scoped_release release;
-            pyengine::detail::parallel_frames(
-                static_cast<std::size_t>(f), 0,
-                [&](std::size_t lo, std::size_t hi, pyengine::Scratch& scratch) {
-                    for (std::size_t i = lo; i < hi; ++i)
-                        v[i] = impl_->counts(in + i * pyengine::kCoords,
-                                             o + static_cast<py::ssize_t>(i) * c, scratch);
-                });
+            impl_->counts_batch(in, static_cast<std::size_t>(f), o, v);
         }
         return py::make_tuple(out, valid);
     }

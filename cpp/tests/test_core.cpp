@@ -353,6 +353,10 @@ static void test_batch_threads() {
             for (std::size_t f = 0; f < n; ++f) expect += want_v[f];
             CHECK(clf.counts_batch(frames.data(), n, c.data(), v.data(), threads) == expect);
             CHECK(clf.neighbours_batch(frames.data(), n, nb.data(), v2.data(), threads) == expect);
+            // The same indices written as int64 (what the Python module returns).
+            std::vector<int64_t> nb64(n * K + 1, -7);
+            CHECK(clf.neighbours_batch(frames.data(), n, nb64.data(), nullptr, threads) == expect);
+            CHECK(std::equal(nb.begin(), nb.end() - 1, nb64.begin()) && nb64[n * K] == -7);
             bool same = std::equal(want_c.begin(), want_c.begin() + static_cast<std::ptrdiff_t>(n * n_classes), c.begin()) &&
                         std::equal(want_n.begin(), want_n.begin() + static_cast<std::ptrdiff_t>(n * K), nb.begin()) &&
                         std::equal(want_v.begin(), want_v.begin() + static_cast<std::ptrdiff_t>(n), v.begin()) &&

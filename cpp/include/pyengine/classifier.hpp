@@ -24,6 +24,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -139,7 +140,6 @@ inline unsigned batch_threads(std::size_t n_frames, unsigned requested = 0) {
 struct Scratch {
     std::vector<detail::Cand> stage1;
     std::vector<detail::Cand> stage2;
-    std::vector<int32_t> idx;
     std::vector<float> bound[4];      // per block: per-axis lower bounds (x e, x f, y, z)
     std::vector<double> lower;        // per block: lower bound of dmax
     std::vector<detail::Cand> order;  // blocks by lower bound
@@ -268,30 +268,31 @@ public:
         for (int c = 0; c < kEmbeddingSize; ++c) out[c] = src[c];
     }
 
-    // Kept sample indices, ordered by (dmean, index), into `out` (k() entries). Returns
-    // false for "no pose" (out then holds -1).
-    bool neighbours(const float* landmarks, int32_t* out, Scratch& scratch) const {
-        float e[kEmbeddingSize], f[kEmbeddingSize];
-        if (!embed(landmarks, params_.torso_size_multiplier, e)) {
-            for (std::size_t i = 0; i < k_; ++i) out[i] = -1;
+    // Kept sample indices, ordered by (dmean, index), into `out` (k() entries, int32_t or
+    // int64_t). Returns false for "no pose" (out then holds -1).
+    template <class Index>
+    bool neighbours(const float* landmarks, Index* out, Scratch& scratch) const {
+        static_assert(std::is_same<Index, int32_t>::value || std::is_same<Index, int64_t>::value,
+                      "sample indices are written as int32_t or int64_t");
+        if (!select(landmarks, scratch)) {
+            std::fill_n(out, k_, Index(-1));
             return false;
         }
-        mirror_embedding(e, f);
-        neighbours_embedded(e, f, out, scratch);
+        for (std::size_t i = 0; i < k_; ++i) out[i] = scratch.stage2[i].idx;
         return true;
     }
-    bool neighbours(const float* landmarks, int32_t* out) const {
+    template <class Index>
+    bool neighbours(const float* landmarks, Index* out) const {
         return neighbours(landmarks, out, thread_scratch());
     }
 
     // Neighbour counts per class into `counts` (n_classes() entries). Returns false for
     // "no pose" (counts then all 0).
     bool counts(const float* landmarks, int32_t* counts, Scratch& scratch) const {
-        for (int c = 0; c < n_classes_; ++c) counts[c] = 0;
-        if (scratch.idx.size() < k_) scratch.idx.resize(k_);
-        int32_t* idx = scratch.idx.data();
-        if (!neighbours(landmarks, idx, scratch)) return false;
-        for (std::size_t i = 0; i < k_; ++i) ++counts[class_ids_[static_cast<std::size_t>(idx[i])]];
+        std::fill_n(counts, n_classes_, 0);
+        if (!select(landmarks, scratch)) return false;
+        for (std::size_t i = 0; i < k_; ++i)
+            ++counts[class_ids_[static_cast<std::size_t>(scratch.stage2[i].idx)]];
         return true;
     }
     bool counts(const float* landmarks, int32_t* counts) const {
@@ -310,8 +311,10 @@ public:
         });
     }
 
-    // Many frames: `out` F x k() indices (-1 rows for no pose); threads as counts_batch.
-    std::size_t neighbours_batch(const float* landmarks, std::size_t n_frames, int32_t* out,
+    // Many frames: `out` F x k() indices (int32_t or int64_t; -1 rows for no pose); the
+    // rest as counts_batch.
+    template <class Index>
+    std::size_t neighbours_batch(const float* landmarks, std::size_t n_frames, Index* out,
                                  uint8_t* valid = nullptr, unsigned n_threads = 0) const {
         return for_each_frame(n_frames, valid, n_threads, [&](std::size_t i, Scratch& scratch) {
             return neighbours(landmarks + i * kCoords, out + i * k_, scratch);
@@ -425,11 +428,20 @@ private:
         }
     }
 
+    // Selects the frame's k() neighbours into scratch.stage2[0, k()), ordered by (dmean,
+    // index); false for "no pose" (the pose cannot be embedded).
+    bool select(const float* landmarks, Scratch& scratch) const {
+        float e[kEmbeddingSize], f[kEmbeddingSize];
+        if (!embed(landmarks, params_.torso_size_multiplier, e)) return false;
+        mirror_embedding(e, f);
+        neighbours_embedded(e, f, scratch);
+        return true;
+    }
+
     // Stage 1 (blocks in order of their lower bound, pruned exactly), then stage 2.
     // `f` is mirror_embedding(e): it differs from e in the sign of x only, so stage 1
     // scans x for both queries and y, z once (docs/numerics.md, "Mirror identity").
-    void neighbours_embedded(const float* e, const float* f, int32_t* out,
-                             Scratch& scratch) const {
+    void neighbours_embedded(const float* e, const float* f, Scratch& scratch) const {
         if (k_ == 0) return;
         float qe[kEmbeddingSize], qf[kEmbeddingSize];
         for (int c = 0; c < kEmbeddingSize; ++c) {
@@ -489,7 +501,6 @@ private:
         }
         std::partial_sort(st2.begin(), st2.begin() + static_cast<std::ptrdiff_t>(k_), st2.end(),
                           detail::CandLess());
-        for (std::size_t i = 0; i < k_; ++i) out[i] = st2[i].idx;
     }
 
     // The stage-1 selection state: the worst kept distance and its per-axis float cut.
