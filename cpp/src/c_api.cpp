@@ -2,7 +2,6 @@
 // exception and turns it into a status code plus a thread-local message.
 #include "pyengine/pyengine.h"
 
-#include <cstring>
 #include <exception>
 #include <new>
 #include <string>

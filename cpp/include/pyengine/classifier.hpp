@@ -106,7 +106,7 @@ inline float float_cut(double thr, double w) {
 // The embedding of the pose with x negated, from the pose's own embedding `e`: every
 // float32 step of embed() is symmetric in the sign of x (round-to-nearest is), so the
 // mirrored embedding is `e` with the x column negated; only the sign of a zero can differ
-// from embed(..., mirror_x = true), and |s - f| never sees it (docs/numerics.md).
+// from embedding the x-negated pose, and |s - f| never sees it (docs/numerics.md).
 inline void mirror_embedding(const float* e, float* f) {
     for (int k = 0; k < kEmbeddingSize; k += 3) {
         f[k] = -e[k];
@@ -262,12 +262,6 @@ public:
     const std::vector<std::string>& class_names() const { return class_names_; }
     const std::vector<int32_t>& class_ids() const { return class_ids_; }
 
-    // Sample s's embedding (69 floats, original coordinate order), as stored.
-    void sample_embedding(std::size_t s, float* out) const {
-        const float* src = emb_.data() + s * kEmbeddingSize;
-        for (int c = 0; c < kEmbeddingSize; ++c) out[c] = src[c];
-    }
-
     // Kept sample indices, ordered by (dmean, index), into `out` (k() entries, int32_t or
     // int64_t). Returns false for "no pose" (out then holds -1).
     template <class Index>
@@ -392,9 +386,6 @@ private:
         lane_idx_.resize(n_samples_);
         for (std::size_t s = 0; s < n_samples_; ++s) lane_idx_[s] = static_cast<int32_t>(s);
         split(emb, 0, n_samples_);
-        pos_of_.resize(n_samples_);
-        for (std::size_t p = 0; p < n_samples_; ++p)
-            pos_of_[static_cast<std::size_t>(lane_idx_[p])] = static_cast<int32_t>(p);
     }
     void split(const std::vector<float>& emb, std::size_t lo, std::size_t hi) {
         while (hi - lo > static_cast<std::size_t>(kBlock)) {
@@ -745,7 +736,6 @@ private:
     int order_[kEmbeddingSize];
     std::vector<Segment> segments_;
     std::vector<int32_t> lane_idx_;  // storage position -> sample index
-    std::vector<int32_t> pos_of_;    // sample index -> storage position
     std::size_t n_blocks_ = 0;
     std::vector<float> blocks_;      // [block][coordinate (order_)][lane]
     std::vector<float> bmin_, bmax_; // [coordinate][block] bounding boxes

@@ -2,9 +2,6 @@
 #ifndef PYENGINE_COUNTER_HPP
 #define PYENGINE_COUNTER_HPP
 
-#include <cmath>
-#include <string>
-
 #include "config.hpp"
 
 namespace pyengine {

@@ -12,26 +12,26 @@
 
 namespace pyengine {
 
+namespace detail {
+// The embedding's "no pose" result: `out` all zeros, false.
+inline bool no_pose(float* out) {
+    for (int i = 0; i < kEmbeddingSize; ++i) out[i] = 0.0f;
+    return false;
+}
+}  // namespace detail
+
 // Embed one pose. `landmarks` holds 99 floats (33 x (x, y, z), pixel-scaled); on success
 // `out` receives 69 floats (23 x (x, y, z)) and true is returned. Returns false ("no
 // pose") when a landmark is NaN/inf, the pose size is not > 0, or the embedding is not
-// finite; `out` is then filled with zeros. `mirror_x` embeds the pose with x negated
-// (the mirrored query of SPEC 4), exactly as if the caller had negated x first.
-inline bool embed(const float* landmarks, double torso_size_multiplier, float* out,
-                  bool mirror_x = false) {
+// finite; `out` is then filled with zeros.
+inline bool embed(const float* landmarks, double torso_size_multiplier, float* out) {
     float L[kCoords];
-    const float sx = mirror_x ? -1.0f : 1.0f;
     bool finite = true;
-    for (int i = 0; i < kLandmarks; ++i) {
-        L[3 * i + 0] = landmarks[3 * i + 0] * sx;
-        L[3 * i + 1] = landmarks[3 * i + 1];
-        L[3 * i + 2] = landmarks[3 * i + 2];
+    for (int i = 0; i < kCoords; ++i) {
+        L[i] = landmarks[i];
+        finite &= std::isfinite(L[i]);
     }
-    for (int i = 0; i < kCoords; ++i) finite &= std::isfinite(L[i]);
-    if (!finite) {
-        for (int i = 0; i < kEmbeddingSize; ++i) out[i] = 0.0f;
-        return false;
-    }
+    if (!finite) return detail::no_pose(out);
     // Translate by the hip midpoint (3D).
     float center[3];
     for (int a = 0; a < 3; ++a)
@@ -56,10 +56,7 @@ inline bool embed(const float* landmarks, double torso_size_multiplier, float* o
     }
     const double t64 = static_cast<double>(torso) * torso_size_multiplier;
     const float size = (t64 >= static_cast<double>(maxd)) ? static_cast<float>(t64) : maxd;
-    if (!(size > 0.0f)) {
-        for (int i = 0; i < kEmbeddingSize; ++i) out[i] = 0.0f;
-        return false;
-    }
+    if (!(size > 0.0f)) return detail::no_pose(out);
     for (int i = 0; i < kCoords; ++i) {
         const float q = L[i] / size;  // divide first, then multiply
         L[i] = q * 100.0f;
@@ -74,10 +71,7 @@ inline bool embed(const float* landmarks, double torso_size_multiplier, float* o
         for (int a = 0; a < 3; ++a) out[3 * (k + 1) + a] = L[3 * to + a] - L[3 * from + a];
     }
     for (int i = 0; i < kEmbeddingSize; ++i) finite &= std::isfinite(out[i]);
-    if (!finite) {
-        for (int i = 0; i < kEmbeddingSize; ++i) out[i] = 0.0f;
-        return false;
-    }
+    if (!finite) return detail::no_pose(out);
     return true;
 }
 

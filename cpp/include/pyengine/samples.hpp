@@ -20,7 +20,6 @@
 #include <sstream>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 

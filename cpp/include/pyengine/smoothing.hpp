@@ -2,9 +2,7 @@
 #ifndef PYENGINE_SMOOTHING_HPP
 #define PYENGINE_SMOOTHING_HPP
 
-#include <cmath>
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <vector>
 
