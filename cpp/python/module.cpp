@@ -148,34 +148,17 @@ public:
                                                        class_ids.data(), n_classes, p);
     }
 
-    // int64 (F, k) kept sample indices and a bool (F,) mask, from the core's threaded batch.
+    // int64 (F, k) kept sample indices and a bool (F,) mask.
     py::tuple neighbours(const f32array& frames) const {
-        const py::ssize_t f = n_poses(frames, "frames");
-        py::array_t<int64_t> out({f, static_cast<py::ssize_t>(impl_->k())});
-        py::array_t<bool> valid(f);
-        const float* in = frames.data();
-        int64_t* o = out.mutable_data();
-        uint8_t* v = bytes_of(valid);
-        {
-            py::gil_scoped_release release;
-            impl_->neighbours_batch(in, static_cast<std::size_t>(f), o, v);
-        }
-        return py::make_tuple(out, valid);
+        return batch<int64_t>(frames, impl_->k(), [this](auto&&... args) {
+            impl_->neighbours_batch(args...);
+        });
     }
 
-    // int32 (F, n_classes) neighbour counts and a bool (F,) mask, likewise.
+    // int32 (F, n_classes) neighbour counts and a bool (F,) mask.
     py::tuple counts(const f32array& frames) const {
-        const py::ssize_t f = n_poses(frames, "frames");
-        py::array_t<int32_t> out({f, static_cast<py::ssize_t>(impl_->n_classes())});
-        py::array_t<bool> valid(f);
-        const float* in = frames.data();
-        int32_t* o = out.mutable_data();
-        uint8_t* v = bytes_of(valid);
-        {
-            py::gil_scoped_release release;
-            impl_->counts_batch(in, static_cast<std::size_t>(f), o, v);
-        }
-        return py::make_tuple(out, valid);
+        return batch<int32_t>(frames, static_cast<std::size_t>(impl_->n_classes()),
+                              [this](auto&&... args) { impl_->counts_batch(args...); });
     }
 
     int n_classes() const { return impl_->n_classes(); }
@@ -183,6 +166,24 @@ public:
     std::size_t k() const { return impl_->k(); }
 
 private:
+    // A (F, width) array of T and a bool (F,) mask filled by one of the core's threaded
+    // batch calls, run(frames, F, out, valid), with the GIL released; `frames` is read in
+    // place when it is C-contiguous float32.
+    template <class T, class Run>
+    py::tuple batch(const f32array& frames, std::size_t width, const Run& run) const {
+        const py::ssize_t f = n_poses(frames, "frames");
+        py::array_t<T> out({f, static_cast<py::ssize_t>(width)});
+        py::array_t<bool> valid(f);
+        const float* in = frames.data();
+        T* o = out.mutable_data();
+        uint8_t* v = bytes_of(valid);
+        {
+            py::gil_scoped_release release;
+            run(in, static_cast<std::size_t>(f), o, v);
+        }
+        return py::make_tuple(out, valid);
+    }
+
     std::unique_ptr<pyengine::Classifier> impl_;
 };
 

@@ -82,10 +82,21 @@ pyengine_params from_params(const pyengine::Params& p) {
     return out;
 }
 
-#define PYENGINE_REQUIRE(cond, msg) \
-    do {                            \
-        if (!(cond)) return fail(PYENGINE_ERR_INVALID_ARGUMENT, msg); \
-    } while (0)
+// A bad argument: guarded() turns it into PYENGINE_ERR_INVALID_ARGUMENT and `message`.
+void require(bool ok, const char* message) {
+    if (!ok) throw pyengine::InvalidArgumentError(message);
+}
+
+// Runs make() under guarded(): *out receives the new handle, or NULL on any failure.
+template <class Handle, class Make>
+int32_t create(Handle** out, Make&& make) {
+    return guarded([&]() -> int32_t {
+        require(out != nullptr, "out must not be NULL");
+        *out = nullptr;
+        *out = make();
+        return PYENGINE_OK;
+    });
+}
 
 }  // namespace
 
@@ -130,7 +141,7 @@ void pyengine_settings_default(pyengine_settings* settings) {
 
 int32_t pyengine_settings_validate(const pyengine_settings* settings) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(settings, "settings must not be NULL");
+        require(settings, "settings must not be NULL");
         pyengine::Settings s;
         s.classifier = to_params(&settings->classifier);
         s.smoothing.window_size = settings->window_size;
@@ -144,14 +155,11 @@ int32_t pyengine_settings_validate(const pyengine_settings* settings) {
 
 int32_t pyengine_classifier_create_from_csv(const char* path, const pyengine_params* params,
                                             pyengine_classifier** out) {
-    return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(out, "out must not be NULL");
-        *out = nullptr;
-        PYENGINE_REQUIRE(path, "path must not be NULL");
+    return create(out, [&] {
+        require(path != nullptr, "path must not be NULL");
         const pyengine::Params p = to_params(params);
-        pyengine::SampleSet samples = pyengine::load_samples(path);
-        *out = new pyengine_classifier{pyengine::make_classifier(samples, p)};
-        return PYENGINE_OK;
+        const pyengine::SampleSet samples = pyengine::load_samples(path);
+        return new pyengine_classifier{pyengine::make_classifier(samples, p)};
     });
 }
 
@@ -160,22 +168,21 @@ int32_t pyengine_classifier_create_from_ids(const float* landmarks, int32_t n_sa
                                             const char* const* class_names,
                                             const pyengine_params* params,
                                             pyengine_classifier** out) {
-    return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(out, "out must not be NULL");
-        *out = nullptr;
-        PYENGINE_REQUIRE(n_samples >= 1, "n_samples must be >= 1");
-        PYENGINE_REQUIRE(n_classes >= 1, "n_classes must be >= 1");
-        PYENGINE_REQUIRE(landmarks && class_ids && class_names,
-                         "landmarks, class_ids and class_names must not be NULL");
+    return create(out, [&] {
+        require(n_samples >= 1, "n_samples must be >= 1");
+        require(n_classes >= 1, "n_classes must be >= 1");
+        require(landmarks && class_ids && class_names,
+                "landmarks, class_ids and class_names must not be NULL");
         std::vector<std::string> names;
         for (int32_t c = 0; c < n_classes; ++c) {
-            PYENGINE_REQUIRE(class_names[c], "class_names[" + std::to_string(c) + "] is NULL");
+            if (!class_names[c])
+                throw pyengine::InvalidArgumentError("class_names[" + std::to_string(c) +
+                                                     "] is NULL");
             names.emplace_back(class_names[c]);
         }
         const pyengine::Params p = to_params(params);
-        *out = new pyengine_classifier{pyengine::Classifier(
+        return new pyengine_classifier{pyengine::Classifier(
             landmarks, static_cast<std::size_t>(n_samples), class_ids, n_classes, p, names)};
-        return PYENGINE_OK;
     });
 }
 
@@ -183,16 +190,15 @@ int32_t pyengine_classifier_create_from_labels(const float* landmarks, int32_t n
                                                const char* const* labels,
                                                const pyengine_params* params,
                                                pyengine_classifier** out) {
-    return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(out, "out must not be NULL");
-        *out = nullptr;
-        PYENGINE_REQUIRE(n_samples >= 1, "n_samples must be >= 1");
-        PYENGINE_REQUIRE(landmarks && labels, "landmarks and labels must not be NULL");
+    return create(out, [&] {
+        require(n_samples >= 1, "n_samples must be >= 1");
+        require(landmarks && labels, "landmarks and labels must not be NULL");
         std::vector<std::string> names;
         std::unordered_map<std::string, int32_t> index;
         std::vector<int32_t> ids(static_cast<std::size_t>(n_samples));
         for (int32_t s = 0; s < n_samples; ++s) {
-            PYENGINE_REQUIRE(labels[s], "labels[" + std::to_string(s) + "] is NULL");
+            if (!labels[s])
+                throw pyengine::InvalidArgumentError("labels[" + std::to_string(s) + "] is NULL");
             auto it = index.find(labels[s]);
             if (it == index.end()) {
                 it = index.emplace(labels[s], static_cast<int32_t>(names.size())).first;
@@ -201,10 +207,9 @@ int32_t pyengine_classifier_create_from_labels(const float* landmarks, int32_t n
             ids[static_cast<std::size_t>(s)] = it->second;
         }
         const pyengine::Params p = to_params(params);
-        *out = new pyengine_classifier{pyengine::Classifier(
+        return new pyengine_classifier{pyengine::Classifier(
             landmarks, static_cast<std::size_t>(n_samples), ids.data(),
             static_cast<int>(names.size()), p, names)};
-        return PYENGINE_OK;
     });
 }
 
@@ -238,7 +243,7 @@ int32_t pyengine_classifier_class_index(const pyengine_classifier* c, const char
 int32_t pyengine_classify(const pyengine_classifier* c, const float* landmarks, int32_t* counts,
                           int32_t counts_len) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(c && landmarks && counts, "classifier, landmarks and counts must not be NULL");
+        require(c && landmarks && counts, "classifier, landmarks and counts must not be NULL");
         if (counts_len < c->impl.n_classes())
             return fail(PYENGINE_ERR_BUFFER_TOO_SMALL,
                         "counts_len " + std::to_string(counts_len) + " < n_classes " +
@@ -250,8 +255,7 @@ int32_t pyengine_classify(const pyengine_classifier* c, const float* landmarks, 
 int32_t pyengine_classify_neighbours(const pyengine_classifier* c, const float* landmarks,
                                      int32_t* indices, int32_t indices_len) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(c && landmarks && indices,
-                         "classifier, landmarks and indices must not be NULL");
+        require(c && landmarks && indices, "classifier, landmarks and indices must not be NULL");
         if (indices_len < 0 || static_cast<std::size_t>(indices_len) < c->impl.k())
             return fail(PYENGINE_ERR_BUFFER_TOO_SMALL,
                         "indices_len " + std::to_string(indices_len) + " < n_neighbours " +
@@ -263,10 +267,10 @@ int32_t pyengine_classify_neighbours(const pyengine_classifier* c, const float* 
 int32_t pyengine_classify_batch(const pyengine_classifier* c, const float* landmarks,
                                 int32_t n_frames, int32_t* counts, uint8_t* valid) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(c, "classifier must not be NULL");
-        PYENGINE_REQUIRE(n_frames >= 0, "n_frames must be >= 0");
+        require(c, "classifier must not be NULL");
+        require(n_frames >= 0, "n_frames must be >= 0");
         if (n_frames == 0) return PYENGINE_OK;
-        PYENGINE_REQUIRE(landmarks && counts, "landmarks and counts must not be NULL");
+        require(landmarks && counts, "landmarks and counts must not be NULL");
         c->impl.counts_batch(landmarks, static_cast<std::size_t>(n_frames), counts, valid);
         return PYENGINE_OK;
     });
@@ -274,7 +278,7 @@ int32_t pyengine_classify_batch(const pyengine_classifier* c, const float* landm
 
 int32_t pyengine_embed(const float* landmarks, double torso_size_multiplier, float* out) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(landmarks && out, "landmarks and out must not be NULL");
+        require(landmarks && out, "landmarks and out must not be NULL");
         pyengine::validate_torso_size_multiplier(torso_size_multiplier);
         return pyengine::embed(landmarks, torso_size_multiplier, out) ? PYENGINE_OK
                                                                       : PYENGINE_NO_POSE;
@@ -283,11 +287,8 @@ int32_t pyengine_embed(const float* landmarks, double torso_size_multiplier, flo
 
 int32_t pyengine_smoother_create(int32_t n_classes, int32_t window_size, double alpha,
                                  pyengine_smoother** out) {
-    return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(out, "out must not be NULL");
-        *out = nullptr;
-        *out = new pyengine_smoother{pyengine::EMASmoothing(n_classes, window_size, alpha)};
-        return PYENGINE_OK;
+    return create(out, [&] {
+        return new pyengine_smoother{pyengine::EMASmoothing(n_classes, window_size, alpha)};
     });
 }
 
@@ -295,7 +296,7 @@ void pyengine_smoother_destroy(pyengine_smoother* s) { delete s; }
 
 int32_t pyengine_smoother_update(pyengine_smoother* s, const int32_t* counts, double* smoothed) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(s && smoothed, "smoother and smoothed must not be NULL");
+        require(s && smoothed, "smoother and smoothed must not be NULL");
         s->impl.update(counts, smoothed);
         return PYENGINE_OK;
     });
@@ -303,7 +304,7 @@ int32_t pyengine_smoother_update(pyengine_smoother* s, const int32_t* counts, do
 
 int32_t pyengine_smoother_reset(pyengine_smoother* s) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(s, "smoother must not be NULL");
+        require(s, "smoother must not be NULL");
         s->impl.reset();
         return PYENGINE_OK;
     });
@@ -311,11 +312,8 @@ int32_t pyengine_smoother_reset(pyengine_smoother* s) {
 
 int32_t pyengine_counter_create(double enter_threshold, double exit_threshold,
                                 pyengine_counter** out) {
-    return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(out, "out must not be NULL");
-        *out = nullptr;
-        *out = new pyengine_counter{pyengine::RepetitionCounter(enter_threshold, exit_threshold)};
-        return PYENGINE_OK;
+    return create(out, [&] {
+        return new pyengine_counter{pyengine::RepetitionCounter(enter_threshold, exit_threshold)};
     });
 }
 
@@ -324,7 +322,7 @@ void pyengine_counter_destroy(pyengine_counter* c) { delete c; }
 int32_t pyengine_counter_update(pyengine_counter* c, int32_t has_pose, double confidence,
                                 int32_t* n_repeats) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(c, "counter must not be NULL");
+        require(c, "counter must not be NULL");
         const int n = has_pose ? c->impl.update(confidence) : c->impl.update_no_pose();
         if (n_repeats) *n_repeats = n;
         return PYENGINE_OK;
@@ -337,7 +335,7 @@ int32_t pyengine_counter_in_pose(const pyengine_counter* c) {
 }
 int32_t pyengine_counter_reset(pyengine_counter* c) {
     return guarded([&]() -> int32_t {
-        PYENGINE_REQUIRE(c, "counter must not be NULL");
+        require(c, "counter must not be NULL");
         c->impl.reset();
         return PYENGINE_OK;
     });

@@ -29,6 +29,13 @@ static void random_pose(std::mt19937& rng, float* out) {
     }
 }
 
+// n random poses, one after the other (n x 99 floats).
+static std::vector<float> random_poses(std::mt19937& rng, int n) {
+    std::vector<float> poses(static_cast<std::size_t>(n) * kCoords);
+    for (int i = 0; i < n; ++i) random_pose(rng, &poses[static_cast<std::size_t>(i) * kCoords]);
+    return poses;
+}
+
 static void test_embedding() {
     // Hips at (+-1, 0), shoulders at (+-1, -4), everything else at the hip midpoint.
     float L[kCoords] = {};
@@ -187,16 +194,12 @@ static void test_classifier_synthetic() {
 static void test_threads() {
     std::mt19937 rng(99);
     const int S = 3000;
-    std::vector<float> samples(static_cast<std::size_t>(S) * kCoords);
+    const std::vector<float> samples = random_poses(rng, S);
     std::vector<int32_t> ids(S);
-    for (int s = 0; s < S; ++s) {
-        random_pose(rng, &samples[static_cast<std::size_t>(s) * kCoords]);
-        ids[s] = s % 3;
-    }
+    for (int s = 0; s < S; ++s) ids[s] = s % 3;
     const Classifier clf(samples.data(), S, ids.data(), 3);
     const int Q = 200;
-    std::vector<float> queries(static_cast<std::size_t>(Q) * kCoords);
-    for (int q = 0; q < Q; ++q) random_pose(rng, &queries[static_cast<std::size_t>(q) * kCoords]);
+    const std::vector<float> queries = random_poses(rng, Q);
     std::vector<int32_t> expected(static_cast<std::size_t>(Q) * clf.k());
     for (int q = 0; q < Q; ++q) clf.neighbours(&queries[static_cast<std::size_t>(q) * kCoords], &expected[static_cast<std::size_t>(q) * clf.k()]);
     std::atomic<int> bad{0};
@@ -308,12 +311,9 @@ static void test_mirror_identity() {
 static void test_batch_threads() {
     std::mt19937 rng(31);
     const int S = 1500, n_classes = 5;
-    std::vector<float> samples(static_cast<std::size_t>(S) * kCoords);
+    const std::vector<float> samples = random_poses(rng, S);
     std::vector<int32_t> ids(S);
-    for (int s = 0; s < S; ++s) {
-        random_pose(rng, &samples[static_cast<std::size_t>(s) * kCoords]);
-        ids[s] = (s * 7) % n_classes;
-    }
+    for (int s = 0; s < S; ++s) ids[s] = (s * 7) % n_classes;
     const Classifier clf(samples.data(), S, ids.data(), n_classes);
     const std::size_t K = clf.k();
     const std::size_t F = 403;

@@ -503,6 +503,13 @@ private:
                       std::numeric_limits<float>::infinity()};
     };
 
+    // st.t = the per-axis float cuts of st.thr, recomputed only after st.thr changed.
+    void refresh_cut(State& st) const {
+        if (!st.cut_stale) return;
+        for (int a = 0; a < 3; ++a) st.t[a] = detail::float_cut(st.thr, w_[a]);
+        st.cut_stale = false;
+    }
+
     // scratch.lower[b] (and scratch.order) = a lower bound of dmax over block b, from the
     // distance of the query to the block's bounding box, rounded like |s - q|: per axis
     // the largest coordinate gap, then max(wx * min(gap_x(e), gap_x(f)), wy * gap_y, wz * gap_z).
@@ -561,10 +568,7 @@ private:
             else
                 scan1(p, qe + sg.begin, n, m[sg.axis]);
             if (small && sg.check && st.full) {
-                if (st.cut_stale) {
-                    for (int a = 0; a < 3; ++a) st.t[a] = detail::float_cut(st.thr, w_[a]);
-                    st.cut_stale = false;
-                }
+                refresh_cut(st);
                 if (kept_lanes(m, mxf, st.t, lanes) == 0) return;
             }
         }
@@ -572,10 +576,7 @@ private:
         // current cut on every axis (the others have dmax > thr).
         unsigned keep = (1u << lanes) - 1u;
         if (small && st.full) {
-            if (st.cut_stale) {
-                for (int a = 0; a < 3; ++a) st.t[a] = detail::float_cut(st.thr, w_[a]);
-                st.cut_stale = false;
-            }
+            refresh_cut(st);
             keep = kept_lanes(m, mxf, st.t, lanes);
         }
         for (; keep != 0; keep &= keep - 1u) {
