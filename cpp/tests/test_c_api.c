@@ -30,8 +30,8 @@ static void random_pose(float* p) {
 }
 
 static void test_basics(void) {
-    CHECK(strcmp(pyengine_version(), "0.1.0") == 0);
-    CHECK(pyengine_version_number() == 100);
+    CHECK(strcmp(pyengine_version(), CMAKE_PROJECT_VERSION_STRING) == 0);
+    CHECK(pyengine_version_number() == (CMAKE_PROJECT_VERSION_NUMBER));
     CHECK(strcmp(pyengine_status_string(PYENGINE_NO_POSE), "no pose") == 0);
     pyengine_params p;
     pyengine_params_default(&p);

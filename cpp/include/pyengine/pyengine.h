@@ -73,7 +73,7 @@ typedef struct pyengine_settings {
 } pyengine_settings;
 
 /* ---- library ---------------------------------------------------------------- */
-PYENGINE_API const char* pyengine_version(void);          /* "0.1.0" */
+PYENGINE_API const char* pyengine_version(void);          /* "major.minor.patch" */
 PYENGINE_API int32_t pyengine_version_number(void);       /* major*10000 + minor*100 + patch */
 PYENGINE_API const char* pyengine_last_error(void);       /* "" when none; never NULL */
 PYENGINE_API const char* pyengine_status_string(int32_t status);
