@@ -215,7 +215,7 @@ def test_engine_and_embed_use_the_same_rules(mlkit):
 
 def _first_rejected_setting(message: str | None) -> str | None:
     """The setting a validation message starts with (``axes_weights[1]`` -> ``axes_weights``)."""
-    return None if message is None else re.match(r"\w+", message).group(0)
+    return None if message is None else re.split(r"\W", message, maxsplit=1)[0]
 
 
 def _random_settings(rng) -> dict:
