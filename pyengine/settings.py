@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import SettingsError
 
@@ -75,14 +76,17 @@ SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Settin
 def validate_settings(settings: Settings, *, counting: bool = True) -> Settings:
     """Check that ``settings`` can work; return them with normalised types.
 
-    Every rule lives here (and once more in C++, ``config.hpp``):
+    Every rule lives here, and once more in C++ (``cpp/include/pyengine/config.hpp``),
+    with the same order and the same messages (a test checks both agree). Types are
+    checked first (integers for ``top_n_*`` and ``window_size``, numbers for the rest),
+    then:
 
-    - ``top_n_by_max_distance`` and ``top_n_by_mean_distance`` are integers >= 1, and the
-      second does not exceed the first;
+    - ``top_n_by_max_distance`` and ``top_n_by_mean_distance`` are >= 1, and the second
+      does not exceed the first;
     - ``axes_weights`` are three finite numbers >= 0; ``torso_size_multiplier`` is
       finite and > 0;
-    - with ``counting``: ``window_size`` is an integer >= 1; ``alpha`` is in (0, 1]; both
-      thresholds are finite, ``0 < exit_threshold < enter_threshold``, and
+    - with ``counting``: ``window_size`` >= 1; ``alpha`` in (0, 1]; both thresholds
+      finite with ``0 < exit_threshold < enter_threshold``; and
       ``enter_threshold < top_n_by_mean_distance`` (the smoothed confidence never exceeds
       the number of neighbours, so a higher threshold could never be entered).
 
@@ -99,101 +103,122 @@ def validate_settings(settings: Settings, *, counting: bool = True) -> Settings:
     SettingsError
         The first rule broken; the message names the setting and its value.
     """
-    top_max = check_top_n("top_n_by_max_distance", settings.top_n_by_max_distance)
-    top_mean = check_top_n("top_n_by_mean_distance", settings.top_n_by_mean_distance)
-    if top_mean > top_max:
-        raise SettingsError(
-            f"top_n_by_mean_distance ({top_mean}) must not exceed "
-            f"top_n_by_max_distance ({top_max}): stage 2 keeps samples from stage 1"
-        )
-    weights = check_axes_weights(settings.axes_weights)
-    multiplier = check_torso_size_multiplier(settings.torso_size_multiplier)
-    checked = dataclasses.replace(
-        settings,
-        top_n_by_max_distance=top_max,
-        top_n_by_mean_distance=top_mean,
-        axes_weights=weights,
-        torso_size_multiplier=multiplier,
+    typed = Settings(
+        top_n_by_max_distance=_integer("top_n_by_max_distance", settings.top_n_by_max_distance),
+        top_n_by_mean_distance=_integer("top_n_by_mean_distance", settings.top_n_by_mean_distance),
+        axes_weights=_three_numbers("axes_weights", settings.axes_weights),
+        torso_size_multiplier=_number("torso_size_multiplier", settings.torso_size_multiplier),
+        window_size=_integer("window_size", settings.window_size),
+        alpha=_number("alpha", settings.alpha),
+        enter_threshold=_number("enter_threshold", settings.enter_threshold),
+        exit_threshold=_number("exit_threshold", settings.exit_threshold),
     )
-    if not counting:
-        return checked
-    window, alpha = check_smoothing(settings.window_size, settings.alpha)
-    enter, exit_ = check_thresholds(settings.enter_threshold, settings.exit_threshold)
-    if enter >= top_mean:
-        raise SettingsError(
-            f"enter_threshold ({enter:g}) must be below top_n_by_mean_distance ({top_mean}): "
-            "the smoothed confidence never exceeds the number of neighbours"
+    check_top_n(typed.top_n_by_max_distance, typed.top_n_by_mean_distance)
+    check_axes_weights(typed.axes_weights)
+    check_torso_size_multiplier(typed.torso_size_multiplier)
+    if counting:
+        check_smoothing(typed.window_size, typed.alpha)
+        check_thresholds(typed.enter_threshold, typed.exit_threshold)
+        if not typed.enter_threshold < typed.top_n_by_mean_distance:
+            _reject(
+                "enter_threshold",
+                f"be below top_n_by_mean_distance ({typed.top_n_by_mean_distance})",
+                typed.enter_threshold,
+                "the smoothed confidence never exceeds top_n_by_mean_distance, so the "
+                "pose would never be entered",
+            )
+    return typed
+
+
+def check_top_n(top_n_by_max_distance: int, top_n_by_mean_distance: int) -> None:
+    """Both >= 1, and ``top_n_by_mean_distance`` <= ``top_n_by_max_distance``."""
+    if top_n_by_max_distance < 1:
+        _reject("top_n_by_max_distance", "be >= 1", top_n_by_max_distance)
+    if top_n_by_mean_distance < 1:
+        _reject("top_n_by_mean_distance", "be >= 1", top_n_by_mean_distance)
+    if top_n_by_mean_distance > top_n_by_max_distance:
+        _reject(
+            "top_n_by_mean_distance",
+            f"not exceed top_n_by_max_distance ({top_n_by_max_distance})",
+            top_n_by_mean_distance,
         )
-    return Settings(top_max, top_mean, weights, multiplier, window, alpha, enter, exit_)
 
 
-def check_top_n(name: str, value: Any) -> int:
-    """An integer >= 1 for one of the two ``top_n_*`` settings."""
-    if isinstance(value, bool) or not _is_integer(value) or value < 1:
-        raise SettingsError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def check_axes_weights(weights: Sequence[float]) -> tuple[float, float, float]:
+def check_axes_weights(weights: Sequence[float]) -> None:
     """Three finite weights >= 0."""
-    try:
-        values = tuple(float(w) for w in weights)
-    except (TypeError, ValueError):
-        raise SettingsError(f"axes_weights must be three numbers, got {weights!r}") from None
-    if len(values) != 3 or not all(math.isfinite(w) and w >= 0 for w in values):
-        raise SettingsError(f"axes_weights must be three finite numbers >= 0, got {weights!r}")
-    return values[0], values[1], values[2]
+    for axis, weight in enumerate(weights):
+        if not (math.isfinite(weight) and weight >= 0):
+            _reject(f"axes_weights[{axis}]", "be finite and >= 0", weight)
 
 
 def check_torso_size_multiplier(value: float) -> float:
-    """A finite multiplier > 0."""
+    """A finite multiplier > 0; returns it as a float."""
     multiplier = _number("torso_size_multiplier", value)
     if not (math.isfinite(multiplier) and multiplier > 0):
-        raise SettingsError(f"torso_size_multiplier must be finite and > 0, got {value!r}")
+        _reject("torso_size_multiplier", "be finite and > 0", multiplier)
     return multiplier
 
 
-def check_smoothing(window_size: Any, alpha: float) -> tuple[int, float]:
-    """``window_size`` an integer >= 1 and ``alpha`` in (0, 1]."""
-    if isinstance(window_size, bool) or not _is_integer(window_size) or window_size < 1:
-        raise SettingsError(f"window_size must be an integer >= 1, got {window_size!r}")
-    value = _number("alpha", alpha)
-    if not 0.0 < value <= 1.0:
-        raise SettingsError(f"alpha must be in (0, 1], got {alpha!r}")
-    return int(window_size), value
+def check_smoothing(window_size: Any, alpha: Any) -> tuple[int, float]:
+    """``window_size`` an integer >= 1 and ``alpha`` in (0, 1]; returns both, typed."""
+    window, weight = _integer("window_size", window_size), _number("alpha", alpha)
+    if window < 1:
+        _reject("window_size", "be a positive integer", window)
+    if not 0.0 < weight <= 1.0:
+        _reject("alpha", "be in (0, 1]", weight)
+    return window, weight
 
 
-def check_thresholds(enter_threshold: float, exit_threshold: float) -> tuple[float, float]:
-    """Finite thresholds with ``0 < exit_threshold < enter_threshold``."""
+def check_thresholds(enter_threshold: Any, exit_threshold: Any) -> tuple[float, float]:
+    """Finite thresholds with ``0 < exit_threshold < enter_threshold``; returns both."""
     enter = _number("enter_threshold", enter_threshold)
     exit_ = _number("exit_threshold", exit_threshold)
-    for name, value in (("enter_threshold", enter), ("exit_threshold", exit_)):
-        if not math.isfinite(value):
-            raise SettingsError(f"{name} must be finite, got {value!r}")
-    if exit_ >= enter:
-        raise SettingsError(
-            f"exit_threshold ({exit_:g}) must be below enter_threshold ({enter:g}): "
-            "the pose is left below exit_threshold after being entered above enter_threshold"
-        )
-    if exit_ <= 0:
-        raise SettingsError(
-            f"exit_threshold ({exit_:g}) must be above 0: the confidence is never below 0, "
-            "so the pose would never be left"
+    if not math.isfinite(enter):
+        _reject("enter_threshold", "be finite", enter)
+    if not math.isfinite(exit_):
+        _reject("exit_threshold", "be finite", exit_)
+    if not exit_ < enter:
+        _reject("exit_threshold", f"be below enter_threshold ({enter!r})", exit_)
+    if not exit_ > 0:
+        _reject(
+            "exit_threshold",
+            "be > 0",
+            exit_,
+            "the confidence is never below 0, so the pose would never be left",
         )
     return enter, exit_
 
 
+def _reject(setting: str, rule: str, value: float, why: str = "") -> NoReturn:
+    shown = repr(float(value)) if isinstance(value, float) else str(value)
+    raise SettingsError(f"{setting} must {rule}, got {shown}" + (f": {why}" if why else ""))
+
+
+def _integer(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise SettingsError(f"{name} must be an integer, got {value!r}")
+    number = operator.index(value)
+    if not -(2**31) <= number < 2**31:
+        raise SettingsError(f"{name} must be a 32-bit integer, got {value!r}")
+    return number
+
+
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool):
+    kind = type(value)
+    if not (hasattr(kind, "__float__") or hasattr(kind, "__index__")):
         raise SettingsError(f"{name} must be a number, got {value!r}")
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SettingsError(f"{name} must be a number, got {value!r}") from None
 
 
-def _is_integer(value: Any) -> bool:
+def _three_numbers(name: str, values: Any) -> tuple[float, float, float]:
     try:
-        return int(value) == value and not isinstance(value, float)
-    except (TypeError, ValueError, OverflowError):
-        return False
+        items = list(values)
+    except TypeError:
+        items = []
+    if isinstance(values, (str, bytes)) or len(items) != 3:
+        raise SettingsError(f"{name} must hold 3 numbers, got {values!r}")
+    x, y, z = (_number(f"{name}[{axis}]", item) for axis, item in enumerate(items))
+    return x, y, z

@@ -123,10 +123,10 @@ def test_degenerate_training_sample_names_its_row(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"top_n_by_max_distance": 0}, "top_n_by_max_distance must be an integer >= 1"),
-        ({"top_n_by_mean_distance": 2.5}, "top_n_by_mean_distance must be an integer >= 1"),
-        ({"axes_weights": (1, 1)}, "axes_weights must be three finite numbers >= 0"),
-        ({"axes_weights": (1, -1, 0.2)}, "axes_weights must be three finite numbers >= 0"),
+        ({"top_n_by_max_distance": 0}, r"top_n_by_max_distance must be >= 1, got 0"),
+        ({"top_n_by_mean_distance": 2.5}, r"top_n_by_mean_distance must be an integer, got 2.5"),
+        ({"axes_weights": (1, 1)}, r"axes_weights must hold 3 numbers, got \(1, 1\)"),
+        ({"axes_weights": (1, -1, 0.2)}, r"axes_weights\[1\] must be finite and >= 0, got -1.0"),
         ({"torso_size_multiplier": 0}, "torso_size_multiplier must be finite and > 0"),
     ],
 )

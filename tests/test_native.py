@@ -73,9 +73,9 @@ def test_bad_engine_arguments_raise_value_error(mlkit):
         native.Engine(mlkit.landmarks, bad_ids, n, Settings())
     with pytest.raises(ValueError, match=r"class_ids must have shape \(812,\), got \(811,\)"):
         native.Engine(mlkit.landmarks, mlkit.class_ids[:-1], n, Settings())
-    with pytest.raises(ValueError, match=r"axes_weights must be three finite numbers >= 0"):
+    with pytest.raises(ValueError, match=r"axes_weights\[2\] must be finite and >= 0, got -0.5"):
         native.Engine(mlkit.landmarks, mlkit.class_ids, n, Settings(axes_weights=(1.0, 1.0, -0.5)))
-    with pytest.raises(ValueError, match=r"top_n_by_max_distance must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"top_n_by_max_distance must be >= 1, got 0"):
         native.Engine(mlkit.landmarks, mlkit.class_ids, n, Settings(top_n_by_max_distance=0))
 
 
@@ -207,7 +207,7 @@ def test_engine_and_embed_use_the_same_rules(mlkit):
             mlkit.landmarks,
             mlkit.class_ids,
             n,
-            Params(top_n_by_max_distance=5, top_n_by_mean_distance=6),
+            Settings(top_n_by_max_distance=5, top_n_by_mean_distance=6),
         )
     with pytest.raises(ValueError, match=r"^torso_size_multiplier must be finite and > 0, got 0.0"):
         native.embed(mlkit.landmarks[:2], 0.0)
@@ -272,8 +272,7 @@ def test_python_settings_agree_with_the_core():
     for _ in range(3000):
         values = _random_settings(rng)
         want, got = python_message(values), core_message(values)
-        assert (want is None) == (got is None), (values, want, got)
-        assert _first_rejected_setting(want) == _first_rejected_setting(got), (values, want, got)
+        assert want == got, values  # same decision, same words
         decisions[got is None] += 1
     assert min(decisions.values()) > 100, decisions  # both outcomes well covered
 

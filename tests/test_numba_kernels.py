@@ -57,7 +57,7 @@ def planes_of(embeddings):
 # ---------------------------------------------------------------- embedding
 
 
-@pytest.mark.parametrize("multiplier", [2.5, 0.0, 1.0, 7.25])
+@pytest.mark.parametrize("multiplier", [2.5, 1e-30, 1.0, 7.25])
 def test_embed_batch_is_bitwise_the_reference_on_real_and_noisy_poses(samples, multiplier):
     rng = np.random.default_rng(1)
     noisy = samples.landmarks[::4] + rng.normal(0, 30, (203, 33, 3)).astype(np.float32)
@@ -112,15 +112,15 @@ def test_mirroring_the_embedding_equals_embedding_the_mirrored_pose(samples):
 
 
 def test_pose_size_is_the_torso_bound_when_it_wins_and_the_spread_otherwise(samples):
-    # A multiplier of 0 always takes the landmark spread, a huge one always the torso:
+    # A tiny multiplier always takes the landmark spread, a huge one always the torso:
     # both branches of the size rule must match the reference.
     pose = samples.landmarks[10]
-    for multiplier in (0.0, 1e6):
+    for multiplier in (1e-30, 1e6):
         got, ok = embed_one(pose, multiplier=multiplier)
         want, _ = reference.embed(pose[None], multiplier)
         assert ok
         np.testing.assert_array_equal(bits(got), bits(want[0]))
-    spread, _ = embed_one(pose, multiplier=0.0)
+    spread, _ = embed_one(pose, multiplier=1e-30)
     torso, _ = embed_one(pose, multiplier=1e6)
     assert not np.array_equal(spread, torso)
 

@@ -210,9 +210,8 @@ GENERATED = settings(
 )
 
 weights = st.tuples(*[st.one_of(st.sampled_from([0.0, 0.2, 1.0]), st.floats(0, 50))] * 3)
-# 0 embeds too (every pose then has the size of its farthest landmark); an engine
-# refuses it, so the engines are built with the nearest valid multiplier.
-multipliers = st.one_of(st.sampled_from([0.0, 1.0, 2.5]), st.floats(0, 20))
+# Tiny multipliers make the pose size that of the farthest landmark.
+multipliers = st.one_of(st.sampled_from([1e-30, 1.0, 2.5]), st.floats(1e-6, 20))
 
 
 @st.composite
@@ -255,7 +254,6 @@ def check_generated(name, samples, class_ids, n_classes, queries, params):
     np.testing.assert_array_equal(bits(emb), bits(emb_ref))
     samples, class_ids = samples[valid_ref], class_ids[valid_ref]
     assume(len(samples) > 0)
-    params = params.replace(torso_size_multiplier=max(mult, np.nextafter(0.0, 1.0)))
     ref_engine, engine = engines(samples, class_ids, n_classes, params, name)
     frames = np.concatenate([queries, samples[:3]])
     assert_same(ref_engine, engine, frames)
@@ -273,3 +271,10 @@ def test_generated_poses_and_settings(name, data):
 @given(data=case(grid=True))
 def test_generated_integer_poses_with_many_exact_ties(name, data):
     check_generated(name, *data)
+
+
+@pytest.mark.parametrize("name", backends.available())
+@pytest.mark.parametrize("multiplier", [0.0, -1.0, float("nan"), float("inf")])
+def test_every_back_end_refuses_a_multiplier_no_settings_allow(mlkit, name, multiplier):
+    with pytest.raises(ValueError, match="torso_size_multiplier must be finite and > 0"):
+        backends.load(name).embed(mlkit.landmarks[:2], multiplier)

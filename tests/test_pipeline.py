@@ -310,7 +310,9 @@ def test_settings_reach_the_smoothing_and_counters():
 def test_a_stage_refuses_settings_that_cannot_count():
     # A classifier alone accepts them (it does not count); counting with them cannot work.
     classifier = PoseClassifier(default_samples(), Settings(top_n_by_mean_distance=5))
-    with pytest.raises(SettingsError, match=r"enter_threshold \(6\) must be below"):
+    with pytest.raises(
+        SettingsError, match=r"enter_threshold must be below top_n_by_mean_distance \(5\), got 6.0"
+    ):
         CountingStage(classifier, ["squats_down"])
 
 

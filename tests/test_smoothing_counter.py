@@ -61,11 +61,11 @@ def test_counter_no_pose_frames_freeze_state():
 def test_counter_rejects_bad_settings():
     with pytest.raises(ValueError, match="non-empty"):
         RepetitionCounter("")
-    with pytest.raises(ValueError, match="must be below enter_threshold"):
+    with pytest.raises(ValueError, match=r"exit_threshold must be below enter_threshold \(3.0\)"):
         RepetitionCounter("a", enter_threshold=3, exit_threshold=5)
-    with pytest.raises(ValueError, match="must be below enter_threshold"):
+    with pytest.raises(ValueError, match="exit_threshold must be below enter_threshold"):
         RepetitionCounter("a", enter_threshold=5, exit_threshold=5)
-    with pytest.raises(ValueError, match="must be above 0"):
+    with pytest.raises(ValueError, match="exit_threshold must be > 0"):
         RepetitionCounter("a", enter_threshold=5, exit_threshold=0)
-    with pytest.raises(ValueError, match="enter_threshold must be finite"):
+    with pytest.raises(ValueError, match="enter_threshold must be finite, got nan"):
         RepetitionCounter("a", enter_threshold=float("nan"), exit_threshold=1)

@@ -9,6 +9,10 @@ the next back end.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
@@ -56,6 +60,6 @@ class Engine(_native.Engine):
         )
 
 
-def load_samples(path) -> dict:
+def load_samples(path: str | os.PathLike[str]) -> Mapping[str, Any]:
     """Read a sample CSV (or folder) with the C++ loader; used to test it against Python's."""
     return _native.load_samples(str(path))

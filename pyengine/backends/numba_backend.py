@@ -19,7 +19,12 @@ except Exception as exc:  # a broken Numba/llvmlite install fails in many ways
     raise ImportError(f"numba does not work here: {type(exc).__name__}: {exc}") from exc
 
 from ..landmarks import EMBEDDING_SIZE, N_DIMS, N_LANDMARKS
-from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
+from ..settings import (
+    DEFAULT_SETTINGS,
+    Settings,
+    check_torso_size_multiplier,
+    validate_settings,
+)
 
 NAME = "numba"
 
@@ -56,7 +61,8 @@ def embed(
         bool ``(N,)``: ``False`` for NaN/inf landmarks, zero pose size or a non-finite
         embedding.
     """
-    return _k.embed_batch(_as_poses(landmarks, "landmarks"), float(torso_size_multiplier))
+    multiplier = check_torso_size_multiplier(torso_size_multiplier)
+    return _k.embed_batch(_as_poses(landmarks, "landmarks"), multiplier)
 
 
 class Engine:

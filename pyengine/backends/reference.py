@@ -13,7 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..landmarks import EMBEDDING_PAIRS, LANDMARK_NAMES, N_DIMS, N_LANDMARKS
-from ..settings import DEFAULT_SETTINGS, Settings, validate_settings
+from ..settings import (
+    DEFAULT_SETTINGS,
+    Settings,
+    check_torso_size_multiplier,
+    validate_settings,
+)
 
 NAME = "reference"
 
@@ -160,6 +165,7 @@ def embed(
     valid : numpy.ndarray
         bool ``(N,)``.
     """
+    check_torso_size_multiplier(torso_size_multiplier)
     landmarks = np.asarray(landmarks, dtype=np.float32)
     embedder = FullBodyPoseEmbedder(torso_size_multiplier)
     out = np.zeros((len(landmarks), len(EMBEDDING_PAIRS) + 1, N_DIMS), dtype=np.float32)
