@@ -33,3 +33,56 @@ def test_info_command_names_the_automatic_choice(capsys):
     assert cli.main(["info"]) == 0
     out = capsys.readouterr().out
     assert f"auto picks {backends.available()[0]!r}" in out
+
+
+def test_an_install_without_the_compiled_core_runs_on_numba(tmp_path):
+    # PYENGINE_BUILD_NATIVE=0 is the way to install without a C++ compiler: the wheel
+    # must build, hold no extension, and the package must fall back with the reason.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYENGINE_BUILD_NATIVE": "0"}
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(repo), "--no-deps", "-q", "-w", str(tmp_path)],
+        env={**env, "PIP_CONFIG_SETTINGS": f"build-dir={tmp_path / 'build'}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = tmp_path.glob("pyengine-*.whl")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-t", str(target), str(wheel)],
+        check=True,
+    )
+    assert not list(target.glob("pyengine/_native*.so"))
+    # -S: no .pth files, so an editable install of this checkout cannot shadow the wheel;
+    # the dependencies still come from this environment's site-packages.
+    import site
+
+    env["PYTHONPATH"] = os.pathsep.join([str(target), *site.getsitepackages()])
+    env["PYENGINE_BACKEND"] = ""
+    probe = "from pyengine import backends; print(backends.available())"
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert run.stdout.strip() == "['numba', 'reference']"
+    info = subprocess.run(
+        [sys.executable, "-S", "-m", "pyengine", "info"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert "native: unavailable: the compiled extension pyengine._native is not available" in (
+        info.stdout
+    )
