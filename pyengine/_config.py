@@ -19,3 +19,6 @@ NUMBA_FLAGS: dict[str, Any] = {
 
 #: Flags for kernels that loop over many frames and may run them on several cores.
 NUMBA_PARALLEL_FLAGS: dict[str, Any] = {**NUMBA_FLAGS, "parallel": True}
+
+#: Default H.264 constant rate factor of the annotated video (``--out-quality``).
+DEFAULT_OUTPUT_QUALITY = 23

@@ -214,7 +214,7 @@ def test_a_reader_error_is_raised_in_the_caller_and_stops_every_thread(classifie
 
 def test_a_writer_error_is_raised_in_the_caller(classifier):
     class BrokenSink:
-        def write(self, image):
+        def write(self, image, time_s=None):
             raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
@@ -235,7 +235,7 @@ def test_a_writer_error_while_waiting_for_a_slow_reader_does_not_hang(classifier
                 yield frame
 
     class BrokenSink:
-        def write(self, image):
+        def write(self, image, time_s=None):
             raise OSError("disk full")
 
     outcome = []
@@ -283,7 +283,7 @@ def test_a_pose_error_and_an_interrupt_stop_every_thread(classifier):
 
 
 class _NullSink:
-    def write(self, image):
+    def write(self, image, time_s=None):
         pass
 
 

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from pyengine.errors import CameraError, VideoError
-from pyengine.video.readers import CameraReader, VideoReader, open_source
+from pyengine.video.readers import (
+    CameraReader,
+    VideoReader,
+    display_matrix_rotation,
+    open_source,
+)
+from pyengine.video.writer import AnnotatedVideoFile
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +46,8 @@ def test_reads_every_frame_of_a_real_clip(videos_dir, ground_truth):
     assert (info.width, info.height) == (int(expected["width"]), int(expected["height"]))
     assert info.fps == pytest.approx(float(expected["fps"]), abs=1e-3)
     assert [f[0] for f in frames] == list(range(len(frames)))
-    assert [f[1] for f in frames] == [i / info.fps for i in range(len(frames))]
+    # a constant 30 fps clip: the exact presentation times are the frame steps
+    assert [f[1] for f in frames] == pytest.approx([i / info.fps for i in range(len(frames))])
     assert {f[2] for f in frames} == {(info.height, info.width, 3)}
     assert {f[3] for f in frames} == {np.dtype(np.uint8)}
 
@@ -98,7 +105,7 @@ def test_truncated_video_names_the_frame_where_decoding_stopped(videos_dir, tmp_
 def test_text_file_named_mp4_is_not_a_video(tmp_path):
     fake = tmp_path / "notes.mp4"
     fake.write_text("these are not video bytes\n" * 20)
-    with pytest.raises(VideoError, match="not a video OpenCV can open"):
+    with pytest.raises(VideoError, match="not a video file FFmpeg can open"):
         VideoReader(fake)
 
 
@@ -136,3 +143,116 @@ def test_absent_camera_is_a_clear_error():
         open_source("camera:front")
     with pytest.raises(CameraError, match="integer >= 0"):
         CameraReader(-1)
+
+
+def test_frames_are_bit_identical_to_opencvs(videos_dir):
+    # Landmarks saved before the switch to PyAV stay valid: same pixels in, same poses out.
+    path = videos_dir / "pushups_side_gym_letterboxed.mp4"  # 1000 px wide: padded rows
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    with VideoReader(path) as reader:
+        for frame in itertools.islice(reader, 40):
+            ok, expected = capture.read()
+            assert ok and np.array_equal(frame.image, expected), f"frame {frame.index}"
+            assert frame.image.flags.c_contiguous
+    capture.release()
+
+
+def _asymmetric_frame(width: int = 96, height: int = 64) -> np.ndarray:
+    """Dark grey with a bright block in the top-left corner: shows any turn or flip."""
+    image = np.full((height, width, 3), 40, np.uint8)
+    image[: height // 3, : width // 4] = 230
+    return image
+
+
+def _write_clip(path: Path, times: list[float], fps: float = 25.0) -> None:
+    with AnnotatedVideoFile(path, fps, 96, 64, quality=10) as sink:
+        for time_s in times:
+            sink.write(_asymmetric_frame(), time_s)
+
+
+_FIX = 1 << 16
+#: MP4 ``tkhd`` display matrices (a, b, u, c, d, v, x, y, w; a-d in 16.16 fixed point).
+_DISPLAY_MATRICES = {
+    0: (_FIX, 0, 0, 0, _FIX, 0, 0, 0, 1 << 30),
+    90: (0, _FIX, 0, -_FIX, 0, 0, 0, 0, 1 << 30),  # a phone held upright (portrait)
+    180: (-_FIX, 0, 0, 0, -_FIX, 0, 0, 0, 1 << 30),
+    270: (0, -_FIX, 0, _FIX, 0, 0, 0, 0, 1 << 30),
+    "mirror": (-_FIX, 0, 0, 0, _FIX, 0, 0, 0, 1 << 30),
+}
+
+
+def _set_display_matrix(path: Path, key) -> None:
+    """Rewrite the video track's display matrix in place, as a phone would have written it."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    containers = {b"moov", b"trak"}
+
+    def tkhd_offsets(start: int, end: int):
+        pos = start
+        while pos + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+            if kind in containers:
+                yield from tkhd_offsets(pos + 8, pos + size)
+            elif kind == b"tkhd":
+                version = data[pos + 8]
+                yield pos + 8 + 4 + (32 if version == 1 else 20) + 16
+            pos += size
+
+    offsets = list(tkhd_offsets(0, len(data)))
+    assert offsets, "no track header found"
+    data[offsets[0] : offsets[0] + 36] = struct.pack(">9i", *_DISPLAY_MATRICES[key])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("matrix", "rotation", "mirrored", "expected"),
+    [
+        (0, 0, False, lambda im: im),
+        (90, 90, False, lambda im: cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE)),
+        (180, 180, False, lambda im: cv2.rotate(im, cv2.ROTATE_180)),
+        (270, 270, False, lambda im: cv2.rotate(im, cv2.ROTATE_90_COUNTERCLOCKWISE)),
+        ("mirror", 0, True, lambda im: cv2.flip(im, 1)),
+    ],
+)
+def test_rotation_metadata_gives_upright_frames(tmp_path, matrix, rotation, mirrored, expected):
+    path = tmp_path / "phone.mp4"
+    _write_clip(path, [0.0, 0.04, 0.08])
+    _set_display_matrix(path, matrix)
+    with VideoReader(path) as reader:
+        frames = [f.image for f in reader]
+    upright = expected(_asymmetric_frame())
+    assert (reader.info.rotation, reader.info.mirrored) == (rotation, mirrored)
+    assert (reader.info.height, reader.info.width) == upright.shape[:2]
+    for image in frames:
+        assert image.shape == upright.shape
+        assert np.abs(image.astype(int) - upright).mean() < 4  # H.264 at CRF 10: near-exact
+
+
+def test_an_extra_rotation_turns_after_the_metadata(tmp_path):
+    path = tmp_path / "phone.mp4"
+    _write_clip(path, [0.0, 0.04])
+    _set_display_matrix(path, 90)
+    with VideoReader(path, extra_rotation=270) as reader:
+        image = next(iter(reader)).image
+    assert reader.info.rotation == 0 and reader.display_rotation.degrees == 90
+    assert np.abs(image.astype(int) - _asymmetric_frame()).mean() < 4
+    with pytest.raises(ValueError, match="0, 90, 180 or 270"):
+        VideoReader(path, extra_rotation=45)
+
+
+def test_display_matrix_decoding():
+    for key, degrees in ((0, 0), (90, 90), (180, 180), (270, 270)):
+        rotation = display_matrix_rotation(_DISPLAY_MATRICES[key])
+        assert (rotation.degrees, rotation.mirrored) == (degrees, False)
+    assert display_matrix_rotation(_DISPLAY_MATRICES["mirror"]).mirrored
+
+
+def test_variable_frame_rate_times_are_the_files_own(tmp_path):
+    # A phone lowers its frame rate in the dark: the gaps between frames vary.
+    times = [0.0, 0.033, 0.066, 0.133, 0.2, 0.3, 0.333, 0.366]
+    path = tmp_path / "vfr.mp4"
+    _write_clip(path, times, fps=30.0)
+    with VideoReader(path) as reader:
+        read = [f.time_s for f in reader]
+    assert read == pytest.approx(times, abs=1e-4)

@@ -3,6 +3,13 @@
 Both readers are context managers that yield :class:`Frame` objects (BGR ``uint8``
 images, as OpenCV and the pose estimator expect) and describe their source with a
 :class:`VideoInfo`.
+
+Files are decoded with PyAV (FFmpeg): it gives every frame's exact presentation time
+(variable-frame-rate phone videos) and the display matrix phones write for a portrait
+video, so frames come out upright as a player shows them. Colours are converted from
+YUV exactly as OpenCV's reader converts them (BT.601 coefficients), so the frames, and
+the landmarks found on them, are bit-identical to those of earlier releases. Cameras
+are read with OpenCV.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -26,6 +34,15 @@ FALLBACK_FPS = 30.0
 
 CAMERA_PREFIX = "camera:"
 
+#: The clockwise rotations a reader can apply to make frames upright.
+ROTATIONS = (0, 90, 180, 270)
+
+_CV2_ROTATE = {
+    90: cv2.ROTATE_90_CLOCKWISE,
+    180: cv2.ROTATE_180,
+    270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+}
+
 
 @dataclass(frozen=True)
 class VideoInfo:
@@ -36,11 +53,19 @@ class VideoInfo:
     source : str
         The file path, or ``"camera:N"``.
     fps : float
-        Frames per second, ``> 0`` (``FALLBACK_FPS`` when the source reports none).
+        Frames per second, ``> 0`` (``FALLBACK_FPS`` when the source reports none). For a
+        variable-frame-rate file, the average rate.
     width, height : int
-        Frame size in pixels, as decoded (after any rotation the container asks for).
+        Size of the frames the reader yields: upright, after ``rotation``.
     n_frames : int or None
         Number of frames the container declares; ``None`` for a camera or when unknown.
+    rotation : int
+        Clockwise rotation (0, 90, 180 or 270 degrees) applied to each decoded frame to
+        make it upright: the container's display rotation (phones store portrait video
+        as landscape pixels plus this), plus any extra rotation asked for.
+    mirrored : bool
+        Frames were also flipped left-right (before the rotation), as the container's
+        display matrix asks.
     """
 
     source: str
@@ -48,6 +73,8 @@ class VideoInfo:
     width: int
     height: int
     n_frames: int | None
+    rotation: int = 0
+    mirrored: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,9 +86,10 @@ class Frame:
     index : int
         0-based position in the source.
     time_s : float
-        ``index / fps`` for files; monotonic seconds since the first frame for cameras.
+        Presentation time in seconds from the first frame (exact, from the container,
+        for files); monotonic seconds since the first frame for cameras.
     image : numpy.ndarray
-        BGR ``uint8`` ``(height, width, 3)``.
+        BGR ``uint8`` ``(height, width, 3)``, C-contiguous and upright.
     """
 
     index: int
@@ -69,18 +97,86 @@ class Frame:
     image: np.ndarray
 
 
+@dataclass(frozen=True)
+class DisplayRotation:
+    """The transform a player applies to a file's decoded frames.
+
+    Attributes
+    ----------
+    degrees : int
+        Clockwise rotation, a multiple of 90 (a stored angle is rounded to one).
+    mirrored : bool
+        A left-right flip, applied before the rotation.
+    """
+
+    degrees: int = 0
+    mirrored: bool = False
+
+
+def check_rotation(degrees: Any) -> int:
+    """``degrees`` as one of 0, 90, 180, 270; ValueError for anything else."""
+    if isinstance(degrees, bool) or not isinstance(degrees, (int, np.integer)):
+        raise ValueError(f"rotation must be 0, 90, 180 or 270 degrees, got {degrees!r}")
+    if int(degrees) % 90:
+        raise ValueError(f"rotation must be 0, 90, 180 or 270 degrees, got {degrees!r}")
+    return int(degrees) % 360
+
+
+def display_matrix_rotation(matrix: Sequence[float]) -> DisplayRotation:
+    """Decode an MP4/QuickTime display matrix (FFmpeg's ``DISPLAYMATRIX`` side data).
+
+    Parameters
+    ----------
+    matrix : sequence of 9 numbers
+        ``a b u c d v x y w``; a decoded pixel ``(x, y)`` (y downwards) is shown at
+        ``(a x + c y, b x + d y)``. Only the signs and ratios of ``a b c d`` matter.
+
+    Returns
+    -------
+    DisplayRotation
+        The clockwise rotation (rounded to a multiple of 90 degrees) and whether the
+        matrix flips the picture (a negative determinant).
+    """
+    a, b, _, c, d, _ = (float(v) for v in matrix[:6])
+    mirrored = a * d - b * c < 0
+    if mirrored:  # M = R(theta) @ diag(-1, 1): undo the flip, then read the rotation
+        a, b = -a, -b
+    angle = math.degrees(math.atan2(b, a)) % 360.0
+    return DisplayRotation(round(angle / 90.0) % 4 * 90, mirrored)
+
+
+def upright(image: np.ndarray, degrees: int, mirrored: bool = False) -> np.ndarray:
+    """``image`` flipped left-right if ``mirrored``, then turned ``degrees`` clockwise."""
+    if mirrored:
+        image = cv2.flip(image, 1)
+    if degrees:
+        image = cv2.rotate(image, _CV2_ROTATE[degrees])
+    return np.ascontiguousarray(image)
+
+
+def rotated_size(width: int, height: int, degrees: int) -> tuple[int, int]:
+    """``(width, height)`` of a ``width x height`` frame after a ``degrees`` rotation."""
+    return (height, width) if degrees in (90, 270) else (width, height)
+
+
 class VideoReader:
-    """Read a video file frame by frame.
+    """Read a video file frame by frame, upright, with exact frame times.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A video file OpenCV's FFmpeg back end can decode.
+        A video file FFmpeg can decode (its first video stream is read).
+    extra_rotation : int
+        A further clockwise rotation (0, 90, 180 or 270) applied after the container's
+        own display rotation: for a camera that was held sideways without the file
+        saying so (``--rotate``).
 
     Raises
     ------
     VideoError
-        The path does not exist, is not a video OpenCV can open, or has no decodable frame.
+        The path does not exist, is not a video, or has no decodable frame.
+    ValueError
+        ``extra_rotation`` is not a multiple of 90.
 
     Notes
     -----
@@ -89,24 +185,31 @@ class VideoReader:
     before the declared frame count (a truncated or corrupt file), naming the frame.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, extra_rotation: int = 0) -> None:
         self.path = Path(path)
+        extra = check_rotation(extra_rotation)
         if not self.path.exists():
             raise VideoError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise VideoError(f"{self.path}: is a folder, not a video file")
-        self._capture: cv2.VideoCapture | None = _open_file_capture(self.path)
-        ok, first = self._capture.read()
-        if not ok or first is None:
-            self._capture.release()
-            raise VideoError(f"{self.path}: no frame could be decoded (empty or corrupt video)")
-        self._first_frame: np.ndarray | None = _bgr(first)
+        self._closed = False
+        with _open_container(self.path) as container:
+            stream = _video_stream(container, self.path)
+            first = _first_frame(container, stream, self.path)
+            fps = _checked_fps(_stream_fps(stream), str(self.path))
+            n_frames = _declared_frame_count(container, stream, fps)
+        #: What the container itself asks for (before ``extra_rotation``).
+        self.display_rotation = _frame_display_rotation(first)
+        rotation = (self.display_rotation.degrees + extra) % 360
+        width, height = rotated_size(first.width, first.height, rotation)
         self.info = VideoInfo(
             source=str(self.path),
-            fps=_checked_fps(self._capture.get(cv2.CAP_PROP_FPS), str(self.path)),
-            width=int(first.shape[1]),
-            height=int(first.shape[0]),
-            n_frames=_declared_frame_count(self._capture),
+            fps=fps,
+            width=int(width),
+            height=int(height),
+            n_frames=n_frames,
+            rotation=rotation,
+            mirrored=self.display_rotation.mirrored,
         )
 
     def __repr__(self) -> str:
@@ -123,34 +226,39 @@ class VideoReader:
         return self.info.n_frames or 0
 
     def __iter__(self) -> Iterator[Frame]:
-        capture = self._capture_from_start()
-        image = self._first_frame
-        self._first_frame = None
+        if self._closed:
+            raise VideoError(f"{self.path}: reader is closed")
+        import av
+
+        info = self.info
         index = 0
-        while image is not None:
-            yield Frame(index, index / self.info.fps, image)
-            index += 1
-            ok, image = capture.read()
-            image = _bgr(image) if ok and image is not None else None
+        with _open_container(self.path) as container:
+            stream = _video_stream(container, self.path)
+            stream.thread_type = "AUTO"  # frame threads: several times faster than slices
+            first_time: float | None = None
+            last_time = 0.0
+            try:
+                for decoded in container.decode(stream):
+                    if first_time is None:
+                        first_time = decoded.time
+                    time_s = _frame_time(decoded.time, first_time, index, info.fps)
+                    last_time = time_s = max(time_s, last_time)
+                    yield Frame(index, time_s, self._image(decoded))
+                    index += 1
+            except av.FFmpegError as exc:
+                raise VideoError(
+                    f"{self.path}: decoding failed at frame {index} ({exc}); the file is corrupt"
+                ) from None
         self._check_complete(index)
 
     def close(self) -> None:
-        """Release the file. Safe to call more than once."""
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+        """Forget the file. Safe to call more than once."""
+        self._closed = True
 
-    def _capture_from_start(self) -> cv2.VideoCapture:
-        if self._capture is None:
-            raise VideoError(f"{self.path}: reader is closed")
-        if self._first_frame is None:  # iterated before: start again from frame 0
-            self._capture.release()
-            self._capture = _open_file_capture(self.path)
-            ok, first = self._capture.read()
-            if not ok or first is None:
-                raise VideoError(f"{self.path}: no frame could be decoded on re-opening")
-            self._first_frame = _bgr(first)
-        return self._capture
+    def _image(self, decoded) -> np.ndarray:
+        # src_colorspace: OpenCV's conversion (BT.601 whatever the file is tagged with).
+        bgr = decoded.reformat(format="bgr24", src_colorspace="ITU601").to_ndarray()
+        return upright(bgr, self.info.rotation, self.info.mirrored)
 
     def _check_complete(self, n_decoded: int) -> None:
         expected = self.info.n_frames
@@ -250,17 +358,69 @@ def open_source(spec: str | os.PathLike) -> VideoReader | CameraReader:
     return VideoReader(text)
 
 
-def _open_file_capture(path: Path) -> cv2.VideoCapture:
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    if not capture.isOpened():
-        capture.release()
-        raise VideoError(f"{path}: not a video OpenCV can open (unknown format or corrupt header)")
-    return capture
+def _open_container(path: Path):
+    import av
+
+    try:
+        return av.open(str(path), mode="r")
+    except (av.FFmpegError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise VideoError(
+            f"{path}: not a video file FFmpeg can open (unknown format or corrupt header: "
+            f"{reason})"
+        ) from None
 
 
-def _declared_frame_count(capture: cv2.VideoCapture) -> int | None:
-    count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
-    return int(count) if math.isfinite(count) and count >= 1 else None
+def _video_stream(container, path: Path):
+    if not container.streams.video:
+        raise VideoError(f"{path}: the file has no video stream")
+    return container.streams.video[0]
+
+
+def _first_frame(container, stream, path: Path):
+    import av
+
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.FFmpegError as exc:
+        raise VideoError(f"{path}: no frame could be decoded ({exc})") from None
+    raise VideoError(f"{path}: no frame could be decoded (empty or corrupt video)")
+
+
+def _frame_display_rotation(frame) -> DisplayRotation:
+    for side_data in frame.side_data:
+        if "DISPLAYMATRIX" in str(side_data.type):
+            matrix = np.frombuffer(bytes(side_data), dtype="<i4")[:9]
+            return display_matrix_rotation(matrix.tolist())
+    return DisplayRotation()
+
+
+def _stream_fps(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            return float(rate)
+    return math.nan
+
+
+def _declared_frame_count(container, stream, fps: float) -> int | None:
+    if stream.frames and stream.frames > 0:
+        return int(stream.frames)
+    # No frame count in the container (e.g. WebM, MPEG-TS): estimate it from the duration.
+    if stream.duration and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration:
+        seconds = container.duration / 1_000_000
+    else:
+        return None
+    estimate = round(seconds * fps)
+    return estimate if estimate >= 1 else None
+
+
+def _frame_time(time: float | None, first_time: float | None, index: int, fps: float) -> float:
+    if time is None or first_time is None:  # no timestamps in the file: assume a steady rate
+        return index / fps
+    return float(time - first_time)
 
 
 def _frame_count_slack(declared: int) -> int:

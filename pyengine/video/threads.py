@@ -48,7 +48,7 @@ class FrameRenderer(Protocol):
 class FrameSink(Protocol):
     """Where annotated frames go (see :class:`pyengine.video.writer.AnnotatedVideoFile`)."""
 
-    def write(self, image: np.ndarray) -> None: ...
+    def write(self, image: np.ndarray, time_s: float | None = None) -> None: ...
 
 
 def put_unless_stopped(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
@@ -153,7 +153,7 @@ class WriterThread(threading.Thread):
             self.clock.add("render", time.perf_counter_ns() - t0)
         if self.sink is not None:
             t0 = time.perf_counter_ns()
-            self.sink.write(image)
+            self.sink.write(image, result.time_s)
             self.clock.add("write", time.perf_counter_ns() - t0)
 
     def hand_over(self, image: np.ndarray, result: FrameResult) -> None:
