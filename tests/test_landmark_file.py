@@ -13,9 +13,12 @@ from pyengine.errors import LandmarkFileError
 from pyengine.video.landmark_file import (
     FORMAT_VERSION,
     LandmarkTrack,
+    SourceIdentity,
+    check_source,
     extract_landmarks,
     load_landmarks,
     save_landmarks,
+    source_identity,
 )
 from pyengine.video.readers import VideoInfo, VideoReader
 
@@ -27,7 +30,8 @@ def _track(n_frames: int = 12, *, n_frames_declared: int | None = 40) -> Landmar
     landmarks[~valid] = np.nan
     info = VideoInfo("clips/squat.mp4", 29.97, 1280, 720, n_frames_declared)
     times = np.arange(n_frames) / info.fps
-    return LandmarkTrack(landmarks, valid, times, info, "mediapipe-legacy-full")
+    identity = SourceIdentity("ab" * 32, 123_456)
+    return LandmarkTrack(landmarks, valid, times, info, "mediapipe-legacy-full", identity)
 
 
 def _raw_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -60,7 +64,23 @@ def test_round_trip_is_exact(tmp_path, declared):
     assert np.array_equal(loaded.times, track.times)
     assert loaded.info == track.info
     assert loaded.model == track.model
+    assert loaded.identity == track.identity and loaded.format_version == FORMAT_VERSION
     assert [p.name for p in tmp_path.iterdir()] == ["track.landmarks"]
+
+
+def test_rotation_and_a_camera_source_round_trip(tmp_path):
+    track = _track()
+    portrait = VideoInfo("phone.mov", 30.0, 720, 1280, 40, rotation=90, mirrored=True)
+    track = LandmarkTrack(track.landmarks, track.valid, track.times, portrait, "m", None)
+    save_landmarks(track, tmp_path / "t.npz")
+    loaded = load_landmarks(tmp_path / "t.npz")
+    assert loaded.info == portrait and loaded.identity is None
+    metadata = json.loads(str(_raw_arrays(tmp_path / "t.npz")["metadata"]))
+    assert (metadata["rotation"], metadata["mirrored"], metadata["source_sha256"]) == (
+        90,
+        True,
+        None,
+    )
 
 
 def test_file_holds_the_documented_keys(saved):
@@ -68,8 +88,10 @@ def test_file_holds_the_documented_keys(saved):
     assert sorted(arrays) == ["landmarks", "metadata", "times", "valid"]
     metadata = json.loads(str(arrays["metadata"]))
     assert metadata["format"] == "pyengine-landmarks"
-    assert metadata["version"] == FORMAT_VERSION
+    assert metadata["version"] == FORMAT_VERSION == 2
     assert (metadata["width"], metadata["height"], metadata["n_frames"]) == (1280, 720, 40)
+    assert (metadata["source_sha256"], metadata["source_bytes"]) == ("ab" * 32, 123_456)
+    assert (metadata["rotation"], metadata["mirrored"]) == (0, False)
     assert len(metadata["landmark_names"]) == 33 and metadata["landmark_names"][23] == "left_hip"
 
 
@@ -119,7 +141,12 @@ def _with_metadata(arrays: dict[str, np.ndarray], **changes) -> dict[str, np.nda
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"version": 2}, "format version 2 is not supported"),
+        ({"version": 3}, "format version 3 is not supported"),
+        ({"version": True}, "format version True is not supported"),
+        ({"rotation": 45}, "'rotation' must be 0, 90, 180 or 270"),
+        ({"mirrored": "no"}, "'mirrored' must be true or false"),
+        ({"source_sha256": "abc"}, "'source_sha256' must be 64 hex digits"),
+        ({"source_bytes": ...}, "metadata has no 'source_bytes' field"),
         ({"format": "other-tool"}, "format is not 'pyengine-landmarks'"),
         ({"fps": ...}, "metadata has no 'fps' field"),
         ({"width": "1280"}, "metadata 'width' must be int"),
@@ -130,6 +157,55 @@ def test_bad_metadata(saved, tmp_path, change, message):
     path = _write_raw(tmp_path / "bad.npz", _with_metadata(_raw_arrays(saved), **change))
     with pytest.raises(LandmarkFileError, match=message):
         load_landmarks(path)
+
+
+def test_version_1_files_still_load_without_an_identity(saved, tmp_path):
+    # What pyengine wrote before version 2: no identity, no rotation.
+    v1 = _with_metadata(
+        _raw_arrays(saved), version=1, source_sha256=..., source_bytes=..., rotation=...,
+        mirrored=...,
+    )  # fmt: skip
+    loaded = load_landmarks(_write_raw(tmp_path / "v1.npz", v1))
+    assert loaded.format_version == 1 and loaded.identity is None
+    assert (loaded.info.rotation, loaded.info.mirrored) == (0, False)
+    assert np.array_equal(loaded.landmarks, load_landmarks(saved).landmarks, equal_nan=True)
+    warnings = check_source(loaded, loaded.info, SourceIdentity("cd" * 32, 1), where="v1.npz")
+    assert len(warnings) == 1
+    assert "version-1 landmark file" in warnings[0] and "cannot be checked" in warnings[0]
+
+
+def test_a_track_of_another_video_is_refused_naming_both(tmp_path):
+    track = _track()
+    same = check_source(track, track.info, track.identity, where="t.npz")
+    assert same == []
+    other_identity = SourceIdentity("cd" * 32, 999)
+    other = VideoInfo("clips/other.mp4", 29.97, 1280, 720, 40)
+    with pytest.raises(LandmarkFileError) as err:
+        check_source(track, other, other_identity, where="t.npz")
+    message = str(err.value)
+    assert "t.npz holds the landmarks of clips/squat.mp4" in message
+    assert "not of clips/other.mp4" in message and "the file contents differ" in message
+    assert "sha256 abababababab" in message and "sha256 cdcdcdcdcdcd" in message
+    assert "--force" in message
+    longer = VideoInfo("clips/squat.mp4", 29.97, 1280, 720, 41)
+    with pytest.raises(LandmarkFileError, match="the frame counts differ"):
+        check_source(track, longer, track.identity, where="t.npz")
+    forced = check_source(track, other, other_identity, where="t.npz", force=True)
+    assert len(forced) == 1 and "used anyway (--force)" in forced[0]
+    smaller = VideoInfo("clips/squat.mp4", 29.97, 640, 360, 40)
+    with pytest.raises(LandmarkFileError, match=r"1280x720 video, but clips/squat\.mp4 is 640x360"):
+        check_source(track, smaller, track.identity, where="t.npz", force=True)
+
+
+def test_source_identity_is_the_sha256_of_the_content(tmp_path):
+    import hashlib
+
+    data = bytes(range(256)) * 5000
+    (tmp_path / "a.bin").write_bytes(data)
+    (tmp_path / "b.bin").write_bytes(data)
+    identity = source_identity(tmp_path / "a.bin")
+    assert identity == SourceIdentity(hashlib.sha256(data).hexdigest(), len(data))
+    assert source_identity(tmp_path / "b.bin") == identity  # the name does not matter
 
 
 def test_metadata_that_is_not_json(saved, tmp_path):
@@ -167,7 +243,10 @@ def test_real_extraction_marks_the_title_card_as_no_pose(videos_dir, tmp_path):
             model = estimator.name
     assert len(track) == 72 and track.model == model
     assert track.info.n_frames == 472 and track.info.width == 1280
-    assert np.array_equal(track.times, np.arange(72) / track.info.fps)
+    assert track.identity == source_identity(videos_dir / "pushups_side_outdoor.mp4")
+    # exact presentation times: this clip's frame rate varies a little around 30 fps
+    assert track.times[0] == 0 and np.all(np.diff(track.times) > 0)
+    assert np.allclose(track.times, np.arange(72) / track.info.fps, atol=1 / track.info.fps)
     assert not track.valid[:50].any() and track.valid[62:].all()
     assert np.isnan(track.landmarks[~track.valid]).all()
     posed = track.landmarks[track.valid]
@@ -179,6 +258,7 @@ def test_real_extraction_marks_the_title_card_as_no_pose(videos_dir, tmp_path):
     loaded = load_landmarks(path)
     assert np.array_equal(loaded.landmarks, track.landmarks, equal_nan=True)
     assert np.array_equal(loaded.valid, track.valid) and loaded.info == track.info
+    assert loaded.identity == track.identity
 
 
 @pytest.mark.video

@@ -8,8 +8,10 @@ many times. The format (a NumPy ``.npz`` archive) is described exactly in
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
+import math
 import os
 import sys
 import zipfile
@@ -24,13 +26,47 @@ import numpy as np
 from .._files import atomic_output
 from ..errors import InvalidPoseError, LandmarkFileError, VideoError
 from ..landmarks import LANDMARK_NAMES, N_DIMS, N_LANDMARKS
-from .readers import CameraReader, VideoInfo, VideoReader
+from .readers import ROTATIONS, CameraReader, VideoInfo, VideoReader
 
 FORMAT_NAME = "pyengine-landmarks"
-FORMAT_VERSION = 1
+#: Version 2 records the source's identity (content hash, size in bytes) and the
+#: rotation that made its frames upright; version 1 files are still read.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 ARRAY_KEYS = ("landmarks", "valid", "times")
 METADATA_KEY = "metadata"
-_INFO_FIELDS = ("source", "fps", "width", "height", "n_frames")
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SourceIdentity:
+    """What identifies a video file's content, beyond its name.
+
+    Attributes
+    ----------
+    sha256 : str
+        SHA-256 of the whole file, lowercase hex.
+    n_bytes : int
+        File size in bytes.
+    """
+
+    sha256: str
+    n_bytes: int
+
+    def short(self) -> str:
+        """``sha256 1a2b3c4d5e6f`` (the first 12 hex digits), for messages."""
+        return f"sha256 {self.sha256[:12]}"
+
+
+def source_identity(path: str | os.PathLike) -> SourceIdentity:
+    """Hash a video file (about 1 s per GB): the identity a landmark file records."""
+    digest = hashlib.sha256()
+    n_bytes = 0
+    with open(path, "rb") as file:
+        while chunk := file.read(_HASH_CHUNK):
+            digest.update(chunk)
+            n_bytes += len(chunk)
+    return SourceIdentity(digest.hexdigest(), n_bytes)
 
 
 @dataclass
@@ -51,6 +87,12 @@ class LandmarkTrack:
         ``info.n_frames`` when only the start of the video was processed.
     model : str
         Name of the pose estimator that produced the landmarks.
+    identity : SourceIdentity or None
+        The source file's content hash and size; None for a camera, a synthetic
+        source, or a version-1 file (which did not record it).
+    format_version : int
+        The landmark-file version it was read from (:data:`FORMAT_VERSION` for a track
+        made in this process).
     """
 
     landmarks: np.ndarray
@@ -58,6 +100,8 @@ class LandmarkTrack:
     times: np.ndarray
     info: VideoInfo
     model: str
+    identity: SourceIdentity | None = None
+    format_version: int = FORMAT_VERSION
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -100,6 +144,11 @@ def load_landmarks(path: str | os.PathLike) -> LandmarkTrack:
     LandmarkFileError
         The file is missing, is not a landmark file, is of another format version, or
         has a missing key or an array of the wrong shape or type (the message says which).
+
+    Notes
+    -----
+    Version 1 files load with ``identity`` None: which video they belong to cannot be
+    checked (:func:`check_source` says so in a warning).
     """
     path = Path(path)
     if not path.is_file():
@@ -116,9 +165,95 @@ def load_landmarks(path: str | os.PathLike) -> LandmarkTrack:
         times=_float_array(arrays["times"], "times", np.float64, where),
         info=_info_from_metadata(metadata, where),
         model=_field(metadata, "model", str, where),
+        identity=_identity_from_metadata(metadata, where),
+        format_version=int(metadata["version"]),
     )
     _check_track(track, where=where)
     return track
+
+
+def check_source(
+    track: LandmarkTrack,
+    info: VideoInfo,
+    identity: SourceIdentity | None,
+    *,
+    where: str,
+    force: bool = False,
+) -> list[str]:
+    """Check that ``track`` holds the landmarks of the video described by ``info``.
+
+    Parameters
+    ----------
+    track : LandmarkTrack
+        Loaded from a landmark file.
+    info : VideoInfo
+        The video's reader info (upright size, rotation, frame count, fps).
+    identity : SourceIdentity or None
+        The video's :func:`source_identity` (None skips the content check).
+    where : str
+        The landmark file's name, for messages.
+    force : bool
+        Accept a track of another video (the frame size must still match: the
+        landmarks are drawn onto its frames).
+
+    Returns
+    -------
+    list of str
+        Warnings: a version-1 file cannot be checked beyond its frame size; a forced
+        mismatch is reported.
+
+    Raises
+    ------
+    LandmarkFileError
+        The track is of another video; the message names both, and how they differ.
+    """
+    size = (track.info.width, track.info.height)
+    if size != (info.width, info.height):
+        raise LandmarkFileError(
+            f"{where} holds landmarks of a {size[0]}x{size[1]} video, but {info.source} is "
+            f"{info.width}x{info.height} (upright, after a {info.rotation} degree rotation)"
+        )
+    if track.identity is None:
+        return [
+            f"{where} is a version-{track.format_version} landmark file, which does not "
+            f"record its video's identity: that it belongs to {info.source} cannot be "
+            "checked (only the frame size matched); re-create it with 'pyengine landmarks'"
+        ]
+    differences = _differences(track, info, identity)
+    if not differences:
+        return []
+    theirs, ours = _describe(track.info, track.identity), _describe(info, identity)
+    message = (
+        f"{where} holds the landmarks of {track.info.source} ({theirs}), not of "
+        f"{info.source} ({ours}): {', '.join(differences)} differ"
+    )
+    if force:
+        return [f"{message}; used anyway (--force)"]
+    raise LandmarkFileError(f"{message}; pass --force to use them anyway")
+
+
+def _differences(
+    track: LandmarkTrack, info: VideoInfo, identity: SourceIdentity | None
+) -> list[str]:
+    found = []
+    if identity is not None and track.identity is not None and identity != track.identity:
+        found.append("the file contents")
+    if track.info.n_frames != info.n_frames:
+        found.append("the frame counts")
+    if not math.isclose(track.info.fps, info.fps, rel_tol=1e-6):
+        found.append("the frame rates")
+    if (track.info.rotation, track.info.mirrored) != (info.rotation, info.mirrored):
+        found.append("the rotations")
+    return found
+
+
+def _describe(info: VideoInfo, identity: SourceIdentity | None) -> str:
+    parts = [] if identity is None else [identity.short()]
+    frames = "unknown frame count" if info.n_frames is None else f"{info.n_frames} frames"
+    parts += [frames, f"{info.width}x{info.height}", f"{info.fps:g} fps"]
+    if info.rotation or info.mirrored:
+        parts.append(f"rotated {info.rotation}" + (" mirrored" if info.mirrored else ""))
+    return ", ".join(parts)
 
 
 def extract_landmarks(
@@ -145,6 +280,12 @@ def extract_landmarks(
     Returns
     -------
     LandmarkTrack
+        With the source file's :class:`SourceIdentity` (None for a camera).
+
+    Raises
+    ------
+    ExtractionInterrupted
+        Ctrl-C or SIGTERM; its ``track`` holds the frames extracted so far.
     """
     from tqdm import tqdm
 
@@ -163,19 +304,39 @@ def extract_landmarks(
         disable=not progress,
         desc=Path(info.source).name,
     ) as bar:
-        for frame in frames:
-            pose = estimator(frame.image, frame.time_s)
-            poses.append(no_pose if pose is None else _checked_pose(pose, frame.index, no_pose))
-            times.append(frame.time_s)
-            bar.update()
+        identity = source_identity(source.path) if isinstance(source, VideoReader) else None
+        interruption: KeyboardInterrupt | None = None
+        try:
+            for frame in frames:
+                pose = estimator(frame.image, frame.time_s)
+                pose = no_pose if pose is None else _checked_pose(pose, frame.index, no_pose)
+                poses.append(pose)
+                times.append(frame.time_s)
+                bar.update()
+        except KeyboardInterrupt as exc:
+            interruption = exc
     landmarks = np.array(poses, dtype=np.float32).reshape(len(poses), N_LANDMARKS, N_DIMS)
-    return LandmarkTrack(
+    track = LandmarkTrack(
         landmarks=landmarks,
         valid=np.isfinite(landmarks).all(axis=(1, 2)),
         times=np.array(times, dtype=np.float64),
         info=info,
         model=str(getattr(estimator, "name", type(estimator).__name__)),
+        identity=identity,
     )
+    if interruption is not None:
+        raise ExtractionInterrupted(track, interruption) from interruption
+    return track
+
+
+class ExtractionInterrupted(KeyboardInterrupt):
+    """:func:`extract_landmarks` stopped by Ctrl-C or SIGTERM; ``track`` holds the frames
+    done so far and ``cause`` the interruption."""
+
+    def __init__(self, track: LandmarkTrack, cause: KeyboardInterrupt) -> None:
+        super().__init__(f"interrupted after {len(track)} frames")
+        self.track = track
+        self.cause = cause
 
 
 class ReplayPoses:
@@ -248,16 +409,21 @@ def _checked_pose(pose: np.ndarray, frame_index: int, no_pose: np.ndarray) -> np
 
 def _metadata(track: LandmarkTrack) -> dict[str, Any]:
     info = track.info
+    identity = track.identity
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "source": info.source,
+        "source_sha256": None if identity is None else identity.sha256,
+        "source_bytes": None if identity is None else int(identity.n_bytes),
         "fps": float(info.fps),
         "width": int(info.width),
         "height": int(info.height),
         "n_frames": None if info.n_frames is None else int(info.n_frames),
+        "rotation": int(info.rotation),
+        "mirrored": bool(info.mirrored),
         "model": track.model,
-        "coordinates": "pixels: x * width, y * height, z * width",
+        "coordinates": "pixels of the upright frame: x * width, y * height, z * width",
         "landmark_names": list(LANDMARK_NAMES),
     }
 
@@ -288,10 +454,11 @@ def _parse_metadata(raw: np.ndarray | None, where: str) -> Mapping[str, Any]:
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise LandmarkFileError(f"{where}: not a landmark file (format is not {FORMAT_NAME!r})")
     version = metadata.get("version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
         raise LandmarkFileError(
             f"{where}: format version {version!r} is not supported "
-            f"(this pyengine reads version {FORMAT_VERSION})"
+            f"(this pyengine reads versions {readable})"
         )
     return metadata
 
@@ -319,7 +486,32 @@ def _info_from_metadata(metadata: Mapping[str, Any], where: str) -> VideoInfo:
     n_frames = metadata.get("n_frames")
     if n_frames is not None:
         n_frames = _field(metadata, "n_frames", int, where)
-    return VideoInfo(_field(metadata, "source", str, where), fps, width, height, n_frames)
+    rotation, mirrored = 0, False  # version 1 files: frames as decoded
+    if metadata["version"] >= 2:
+        rotation = _field(metadata, "rotation", int, where)
+        if rotation not in ROTATIONS:
+            raise LandmarkFileError(f"{where}: metadata 'rotation' must be 0, 90, 180 or 270")
+        flag = metadata.get("mirrored")
+        if not isinstance(flag, bool):
+            raise LandmarkFileError(f"{where}: metadata 'mirrored' must be true or false")
+        mirrored = flag
+    source = _field(metadata, "source", str, where)
+    return VideoInfo(source, fps, width, height, n_frames, rotation, mirrored)
+
+
+def _identity_from_metadata(metadata: Mapping[str, Any], where: str) -> SourceIdentity | None:
+    if metadata["version"] < 2:
+        return None
+    for key in ("source_sha256", "source_bytes"):
+        if key not in metadata:
+            raise LandmarkFileError(f"{where}: metadata has no {key!r} field")
+    digest, n_bytes = metadata["source_sha256"], metadata["source_bytes"]
+    if digest is None and n_bytes is None:  # a camera or synthetic source
+        return None
+    hex_digits = isinstance(digest, str) and len(digest) == 64
+    if not hex_digits or any(c not in "0123456789abcdef" for c in digest):
+        raise LandmarkFileError(f"{where}: metadata 'source_sha256' must be 64 hex digits")
+    return SourceIdentity(digest, _field(metadata, "source_bytes", int, where))
 
 
 def _float_array(array: np.ndarray, key: str, dtype: type, where: str) -> np.ndarray:
