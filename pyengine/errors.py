@@ -50,5 +50,19 @@ class UsageError(PyengineError, ValueError):
     """Command-line options that do not fit together (e.g. ``--out`` without a video)."""
 
 
+class OutputError(PyengineError, OSError):
+    """An output that cannot be written: a missing or read-only folder, a folder where a
+    file should go, or the input itself."""
+
+
 class LandmarkFileError(PyengineError, ValueError):
     """A landmark file that is missing, malformed, or of another format version."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it cleans up exactly as Ctrl-C does.
+
+    Like :class:`KeyboardInterrupt` it is not an :class:`Exception`: code that handles
+    errors does not swallow it. The command line exits with status 143 on it (130 on
+    Ctrl-C).
+    """

@@ -75,6 +75,8 @@ def build_report(
             "height": result.info.height,
             "frames": result.info.n_frames,
             "frames_processed": result.n_frames,
+            "rotation": result.info.rotation,
+            "mirrored": result.info.mirrored,
         },
         "samples": {
             "source": samples_source,
@@ -112,6 +114,7 @@ def build_report(
         "wall_time_s": result.wall_time_s,
         "effective_fps": result.effective_fps,
         "warnings": list(result.warnings),
+        "interrupted": result.interrupted,
     }
 
 

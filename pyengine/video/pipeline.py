@@ -11,7 +11,9 @@ Two entry points drive a counting stage (:class:`pyengine.counting.CountingStage
   other samples or settings without the pose model.
 
 Both return a :class:`PipelineResult`: counts, every repetition's start and end, the
-frames without a pose, per-stage latency and the effective frame rate.
+frames without a pose, per-stage latency and the effective frame rate. Interrupted
+(Ctrl-C, or SIGTERM turned into :class:`~pyengine.errors.Terminated`), both raise
+:class:`RunInterrupted`, which carries the result of the frames processed so far.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 from ..counting import CountingStage, FrameResult, Repetition
 from ..landmarks import N_DIMS, N_LANDMARKS
 from ..timing import LatencySummary, StageClock
-from .landmark_file import LandmarkTrack, checked_landmark_rows, valid_rows
+from .landmark_file import LandmarkTrack, SourceIdentity, checked_landmark_rows, valid_rows
 from .readers import VideoInfo
 from .threads import (
     END,
@@ -72,6 +74,9 @@ class PipelineResult:
     landmarks, valid, times : numpy.ndarray or None
         The per-frame landmarks ``(F, 33, 3)`` (NaN rows for no pose), validity and
         times, when the run was asked to record them.
+    interrupted : bool
+        The run was stopped (Ctrl-C, SIGTERM) before the end of its input; everything
+        above describes the frames processed until then.
     """
 
     info: VideoInfo
@@ -87,6 +92,7 @@ class PipelineResult:
     landmarks: np.ndarray | None = None
     valid: np.ndarray | None = None
     times: np.ndarray | None = None
+    interrupted: bool = False
 
     @property
     def effective_fps(self) -> float:
@@ -97,8 +103,11 @@ class PipelineResult:
         """The frames without a pose as inclusive ``(first, last)`` runs."""
         return frame_ranges(self.no_pose_frames)
 
-    def to_track(self) -> LandmarkTrack:
+    def to_track(self, identity: SourceIdentity | None = None) -> LandmarkTrack:
         """The recorded landmarks as a :class:`~pyengine.video.landmark_file.LandmarkTrack`.
+
+        ``identity`` is the source file's (:func:`~pyengine.video.landmark_file.source_identity`),
+        recorded in a landmark file saved from the track.
 
         Raises
         ------
@@ -113,7 +122,26 @@ class PipelineResult:
             times=self.times,
             info=self.info,
             model=self.pose_model or "",
+            identity=identity,
         )
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or SIGTERM, with the result of the part processed.
+
+    Attributes
+    ----------
+    result : PipelineResult
+        Counts, repetitions, latency (and landmarks, if recorded) of the frames processed
+        before the interruption; ``result.interrupted`` is True.
+    cause : KeyboardInterrupt
+        The interruption itself (a :class:`~pyengine.errors.Terminated` for SIGTERM).
+    """
+
+    def __init__(self, result: PipelineResult, cause: KeyboardInterrupt) -> None:
+        super().__init__(f"interrupted after {result.n_frames} frames")
+        self.result = result
+        self.cause = cause
 
 
 def frame_ranges(frames: Iterable[int]) -> list[tuple[int, int]]:
@@ -175,6 +203,9 @@ def run_video(
 
     Raises
     ------
+    RunInterrupted
+        Ctrl-C or SIGTERM: it carries the result of the frames processed so far (the
+        sink is left unfinished; a video file deletes its temporary file).
     VideoError
         The reader failed (missing, corrupt or truncated input), re-raised from its thread.
     Exception
@@ -193,6 +224,7 @@ def run_video(
     reader_thread = start_reader(reader, decoded, stop, max_frames)
     if writer is not None:
         writer.start()
+    interruption: KeyboardInterrupt | None = None
     try:
         while True:
             item = next_decoded(decoded, reader_thread, writer)
@@ -215,6 +247,8 @@ def run_video(
                 on_frame(result)
         if writer is not None:
             writer.finish()
+    except KeyboardInterrupt as exc:
+        interruption = exc
     finally:
         stop.set()
         reader_thread.join()
@@ -224,6 +258,9 @@ def run_video(
     run = _result(info, n_frames, counting, clock, wall_s, _model_name(pose))
     if record_landmarks:
         _attach_landmarks(run, recorded)
+    if interruption is not None:
+        run.interrupted = True
+        raise RunInterrupted(run, interruption) from interruption
     return run
 
 
@@ -248,6 +285,11 @@ def run_landmarks(
     -------
     PipelineResult
         Its ``pose_model`` is None; its latency has the classify and smooth_count stages.
+
+    Raises
+    ------
+    RunInterrupted
+        Ctrl-C or SIGTERM, with the result of the frames processed so far.
     """
     landmarks = checked_landmark_rows(track.landmarks)
     valid = np.asarray(track.valid, dtype=bool)
@@ -259,12 +301,20 @@ def run_landmarks(
         )
     clock = StageClock()
     start = time.perf_counter_ns()
-    for i in range(len(landmarks)):
-        result = counting(i, float(times[i]), landmarks[i] if valid[i] else None, clock)
-        if on_frame is not None:
-            on_frame(result)
+    n_frames = 0
+    try:
+        for i in range(len(landmarks)):
+            result = counting(i, float(times[i]), landmarks[i] if valid[i] else None, clock)
+            n_frames += 1
+            if on_frame is not None:
+                on_frame(result)
+    except KeyboardInterrupt as exc:
+        wall_s = (time.perf_counter_ns() - start) / 1e9
+        run = _result(track.info, n_frames, counting, clock, wall_s, None)
+        run.interrupted = True
+        raise RunInterrupted(run, exc) from exc
     wall_s = (time.perf_counter_ns() - start) / 1e9
-    return _result(track.info, len(landmarks), counting, clock, wall_s, None)
+    return _result(track.info, n_frames, counting, clock, wall_s, None)
 
 
 def _result(
