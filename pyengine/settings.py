@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -142,6 +142,57 @@ def check_top_n(top_n_by_max_distance: int, top_n_by_mean_distance: int) -> None
             f"not exceed top_n_by_max_distance ({top_n_by_max_distance})",
             top_n_by_mean_distance,
         )
+
+
+def sample_set_warnings(
+    class_counts: Mapping[str, int], settings: Settings, target_classes: Sequence[str]
+) -> list[str]:
+    """Warnings about a sample set too small for ``settings`` (it runs, but poorly).
+
+    - A target class with no more samples than ``enter_threshold`` can never be counted:
+      at most that many neighbours can vote for it, so its confidence never gets above.
+    - A target class with fewer samples than ``top_n_by_mean_distance`` can never have
+      a unanimous vote; its confidence stays lower than the thresholds assume.
+    - A set smaller than ``top_n_by_max_distance`` makes every sample a candidate for
+      every pose: stage 1 of the k-NN selects nothing.
+
+    Parameters
+    ----------
+    class_counts : mapping of str to int
+        Samples per class (``SampleSet.class_counts()``).
+    settings : Settings
+        Validated settings.
+    target_classes : sequence of str
+        The classes whose repetitions are counted.
+
+    Returns
+    -------
+    list of str
+        Plain-language warnings, empty for a set of a healthy size.
+    """
+    found = []
+    total = sum(class_counts.values())
+    top_max, top_mean = settings.top_n_by_max_distance, settings.top_n_by_mean_distance
+    if total < top_max:
+        found.append(
+            f"the sample set holds only {total} poses, fewer than top_n_by_max_distance "
+            f"({top_max}): the k-NN has almost nothing to choose from; record a few dozen "
+            "poses per class"
+        )
+    for name in target_classes:
+        n = int(class_counts.get(name, 0))
+        if n <= settings.enter_threshold:
+            found.append(
+                f"class {name!r} has only {n} samples: at most {n} neighbours can vote for it, "
+                f"so its confidence never rises above enter_threshold "
+                f"({settings.enter_threshold:g}) and it can never be counted"
+            )
+        elif n < top_mean:
+            found.append(
+                f"class {name!r} has only {n} samples, fewer than top_n_by_mean_distance "
+                f"({top_mean}): its confidence can never reach {top_mean}; record more poses"
+            )
+    return found
 
 
 def check_axes_weights(weights: Sequence[float]) -> None:

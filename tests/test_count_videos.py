@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from cli_process import RunningCommand
 from test_report import validate
 
 from pyengine import PoseClassifier, default_samples
@@ -197,6 +198,16 @@ def test_cli_writes_a_complete_annotated_video_and_prints_the_summary(clip_runs,
     assert n_frames == truth["frames"]
     assert sizes == {truth["size"]}
     assert not [p for p in run.annotated.parent.iterdir() if ".tmp" in p.name]
+    # What browsers play, with the input's sound, at a size near the input's.
+    import av
+
+    source = run.report["input"]["path"]
+    with av.open(str(run.annotated)) as output, av.open(source) as original:
+        assert output.streams.video[0].codec_context.name == "h264"
+        assert output.streams.video[0].codec_context.pix_fmt == "yuv420p"
+        assert output.streams.audio[0].codec_context.name == "aac"
+        assert output.duration / 1e6 == pytest.approx(original.duration / 1e6, abs=0.1)
+    assert run.annotated.stat().st_size <= 1.5 * Path(source).stat().st_size
     assert f"squats_down      {truth['reps']}" in run.stdout
     assert "effective speed" in run.stdout and "pose model: mediapipe-legacy-full" in run.stdout
     for stage in ("decode", "pose", "classify", "smooth_count", "render", "write"):
@@ -293,3 +304,43 @@ def test_a_clip_without_a_person_counts_0_and_warns(tmp_path, capsys):
     validate(report, load_schema())
     assert report["no_pose_frames"] == {"count": 30, "ranges": [[0, 29]]}
     assert any("no pose was found" in w for w in report["warnings"])
+
+
+@pytest.mark.video
+def test_landmarks_of_another_video_are_refused_naming_both(clip_runs, videos_dir, tmp_path):
+    squats = clip_runs(CLI_CLIP).landmarks_path  # 1280x720, like the push-up clip below
+    other = videos_dir / "pushups_side_outdoor.mp4"
+    argv = ["count", "--landmarks", str(squats), str(other), "--out", str(tmp_path / "a.mp4")]
+    done = RunningCommand(argv)
+    assert done.finish() == 2
+    assert f"{squats} holds the landmarks of" in done.stderr and CLI_CLIP in done.stderr
+    assert f"not of {other}" in done.stderr and "the file contents" in done.stderr
+    assert "--force" in done.stderr and list(tmp_path.iterdir()) == []
+    forced = RunningCommand([*argv, "--force", "--quiet"])
+    assert forced.finish() == 0, forced.stderr
+    assert "used anyway (--force)" in forced.stderr and (tmp_path / "a.mp4").is_file()
+
+
+@pytest.mark.video
+def test_a_phone_video_shot_upright_is_counted_upright(videos_dir, tmp_path, ground_truth):
+    # A phone stores upright video as sideways pixels plus a display rotation.
+    from video_files import set_display_matrix
+
+    from pyengine.video.readers import VideoReader
+    from pyengine.video.writer import AnnotatedVideoFile
+
+    original = videos_dir / f"{CLI_CLIP}.mp4"
+    phone = tmp_path / "phone.mp4"
+    with VideoReader(original) as reader:
+        info = reader.info
+        with AnnotatedVideoFile(phone, info.fps, info.height, info.width, quality=16) as sink:
+            for frame in reader:
+                sink.write(cv2.rotate(frame.image, cv2.ROTATE_90_COUNTERCLOCKWISE), frame.time_s)
+    set_display_matrix(phone, 90)
+    report_path = tmp_path / "report.json"
+    assert main(["count", str(phone), "--json", str(report_path), "--quiet"]) == 0
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["input"]["rotation"] == 90
+    assert (report["input"]["width"], report["input"]["height"]) == (1280, 720)
+    assert report["counts"]["squats_down"] == ground_truth[CLI_CLIP]["reps"]
+    assert report["counts"]["pushups_down"] == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from video_files import DISPLAY_MATRICES, set_display_matrix
 
 from pyengine.errors import CameraError, VideoError
 from pyengine.video.readers import (
@@ -170,41 +171,6 @@ def _write_clip(path: Path, times: list[float], fps: float = 25.0) -> None:
             sink.write(_asymmetric_frame(), time_s)
 
 
-_FIX = 1 << 16
-#: MP4 ``tkhd`` display matrices (a, b, u, c, d, v, x, y, w; a-d in 16.16 fixed point).
-_DISPLAY_MATRICES = {
-    0: (_FIX, 0, 0, 0, _FIX, 0, 0, 0, 1 << 30),
-    90: (0, _FIX, 0, -_FIX, 0, 0, 0, 0, 1 << 30),  # a phone held upright (portrait)
-    180: (-_FIX, 0, 0, 0, -_FIX, 0, 0, 0, 1 << 30),
-    270: (0, -_FIX, 0, _FIX, 0, 0, 0, 0, 1 << 30),
-    "mirror": (-_FIX, 0, 0, 0, _FIX, 0, 0, 0, 1 << 30),
-}
-
-
-def _set_display_matrix(path: Path, key) -> None:
-    """Rewrite the video track's display matrix in place, as a phone would have written it."""
-    import struct
-
-    data = bytearray(path.read_bytes())
-    containers = {b"moov", b"trak"}
-
-    def tkhd_offsets(start: int, end: int):
-        pos = start
-        while pos + 8 <= end:
-            size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-            if kind in containers:
-                yield from tkhd_offsets(pos + 8, pos + size)
-            elif kind == b"tkhd":
-                version = data[pos + 8]
-                yield pos + 8 + 4 + (32 if version == 1 else 20) + 16
-            pos += size
-
-    offsets = list(tkhd_offsets(0, len(data)))
-    assert offsets, "no track header found"
-    data[offsets[0] : offsets[0] + 36] = struct.pack(">9i", *_DISPLAY_MATRICES[key])
-    path.write_bytes(bytes(data))
-
-
 @pytest.mark.parametrize(
     ("matrix", "rotation", "mirrored", "expected"),
     [
@@ -218,7 +184,7 @@ def _set_display_matrix(path: Path, key) -> None:
 def test_rotation_metadata_gives_upright_frames(tmp_path, matrix, rotation, mirrored, expected):
     path = tmp_path / "phone.mp4"
     _write_clip(path, [0.0, 0.04, 0.08])
-    _set_display_matrix(path, matrix)
+    set_display_matrix(path, matrix)
     with VideoReader(path) as reader:
         frames = [f.image for f in reader]
     upright = expected(_asymmetric_frame())
@@ -232,7 +198,7 @@ def test_rotation_metadata_gives_upright_frames(tmp_path, matrix, rotation, mirr
 def test_an_extra_rotation_turns_after_the_metadata(tmp_path):
     path = tmp_path / "phone.mp4"
     _write_clip(path, [0.0, 0.04])
-    _set_display_matrix(path, 90)
+    set_display_matrix(path, 90)
     with VideoReader(path, extra_rotation=270) as reader:
         image = next(iter(reader)).image
     assert reader.info.rotation == 0 and reader.display_rotation.degrees == 90
@@ -243,9 +209,9 @@ def test_an_extra_rotation_turns_after_the_metadata(tmp_path):
 
 def test_display_matrix_decoding():
     for key, degrees in ((0, 0), (90, 90), (180, 180), (270, 270)):
-        rotation = display_matrix_rotation(_DISPLAY_MATRICES[key])
+        rotation = display_matrix_rotation(DISPLAY_MATRICES[key])
         assert (rotation.degrees, rotation.mirrored) == (degrees, False)
-    assert display_matrix_rotation(_DISPLAY_MATRICES["mirror"]).mirrored
+    assert display_matrix_rotation(DISPLAY_MATRICES["mirror"]).mirrored
 
 
 def test_variable_frame_rate_times_are_the_files_own(tmp_path):

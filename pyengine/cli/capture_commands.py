@@ -58,32 +58,46 @@ def _register_landmarks(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_landmarks(args: argparse.Namespace) -> int:
-    """Extract and save the landmarks of ``args.video``; print what was found."""
+    """Extract and save the landmarks of ``args.video``; print what was found.
+
+    Interrupted (Ctrl-C, SIGTERM), it saves the frames done so far, says so, and exits
+    130 or 143.
+    """
     from ..pose import open_estimator
-    from ..video.landmark_file import extract_landmarks, save_landmarks
+    from ..video.landmark_file import ExtractionInterrupted, extract_landmarks, save_landmarks
     from ..video.readers import VideoReader
 
     output = Path(args.output)
     _check_output_path(output, Path(args.video))
     start = time.perf_counter()
+    interruption = None
     with VideoReader(args.video) as reader, open_estimator(args.model) as estimator:
-        track = extract_landmarks(
-            reader, estimator, progress=not args.no_progress, max_frames=args.max_frames
-        )
+        try:
+            track = extract_landmarks(
+                reader, estimator, progress=not args.no_progress, max_frames=args.max_frames
+            )
+        except ExtractionInterrupted as stop:
+            track, interruption = stop.track, stop
     elapsed = time.perf_counter() - start
     save_landmarks(track, output)
     share = 100.0 * track.n_valid / len(track) if len(track) else 0.0
-    print(f"frames: {len(track)}")
+    speed = len(track) / elapsed if elapsed > 0 else 0.0
+    print(
+        f"frames: {len(track)}" + (" (interrupted: the frames done so far)" if interruption else "")
+    )
     print(f"frames with a pose: {track.n_valid} ({share:.1f}%)")
-    print(f"time: {elapsed:.1f} s ({len(track) / elapsed:.1f} frames/s, model {track.model})")
+    print(f"time: {elapsed:.1f} s ({speed:.1f} frames/s, model {track.model})")
     print(f"wrote {output}")
+    if interruption is not None:
+        raise interruption
     return 0
 
 
 def _check_output_path(output: Path, video: Path) -> None:
     """Fail before the slow pose model runs, not after."""
-    if not output.parent.is_dir():
-        raise LandmarkFileError(f"{output}: folder {output.parent} does not exist")
+    from .._files import check_output_file
+
+    check_output_file(output, "-o")
     if output.exists() and video.exists() and output.resolve() == video.resolve():
         raise LandmarkFileError(f"{output}: the output would overwrite the input video")
 

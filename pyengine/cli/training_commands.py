@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .. import training
+from .._files import check_output_file, check_output_folder
 from ..classifier import Outlier, PoseClassifier
 from ..errors import SampleFileError
 from ..samples import load_samples
@@ -46,6 +47,8 @@ def _register_bootstrap(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_bootstrap(args: argparse.Namespace) -> int:
+    check_output_folder(args.csvs_out, "--csvs-out")
+    check_output_folder(args.images_out, "--images-out")
     report = training.bootstrap_images(
         args.images_in,
         args.csvs_out,
@@ -87,6 +90,9 @@ def _register_align(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_align(args: argparse.Namespace) -> int:
+    if not args.dry_run:
+        check_output_folder(args.csvs, "--csvs")
+        check_output_folder(args.images, "--images")
     report = training.align(args.csvs, args.images, dry_run=args.dry_run)
     verb = "would " if report.dry_run else ""
     for warning in report.warnings:
@@ -128,6 +134,11 @@ def _register_outliers(subparsers: argparse._SubParsersAction) -> None:
 def _run_outliers(args: argparse.Namespace) -> int:
     if args.images is not None and not args.remove:
         raise SampleFileError("--images only makes sense with --remove")
+    if args.remove:  # rewritten in place: find out now that it can be
+        folder = args.samples if args.samples.is_dir() else args.samples.parent
+        check_output_folder(folder, "SAMPLES")
+        if args.images is not None:
+            check_output_folder(args.images, "--images")
     samples = load_samples(args.samples)
     classifier = PoseClassifier(samples, backend=args.backend)
     outliers = classifier.find_outliers()
@@ -190,6 +201,11 @@ def _register_export(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
+    to = args.to or ("single" if args.src.is_dir() else "folder")
+    if to == "single":
+        check_output_file(args.dst, "DST")
+    else:
+        check_output_folder(args.dst, "DST")
     written = training.export(args.src, args.dst, to=args.to, overwrite=args.force)
     for path in written:
         print(f"wrote {path}")

@@ -6,10 +6,17 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .._config import DEFAULT_OUTPUT_QUALITY
+from .._files import check_output_file
 from ..classifier import PoseClassifier
 from ..errors import UsageError
 from ..samples import SampleSet, default_samples, load_samples
+from ..settings import sample_set_warnings
+
+if TYPE_CHECKING:
+    from ..video.landmark_file import SourceIdentity
 from ._arguments import (
     add_backend_argument,
     add_exercise_argument,
@@ -18,6 +25,11 @@ from ._arguments import (
     add_settings_arguments,
     settings_from_args,
 )
+
+#: ``--json -``: the report goes to standard output.
+STDOUT = "-"
+#: Exit status when the work was done but an output could not be written at the end.
+EXIT_OUTPUT_FAILED = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,13 +56,30 @@ def _register_count(subparsers: argparse._SubParsersAction) -> None:
         "--landmarks",
         metavar="FILE",
         help="classify this landmark file instead of running the pose model (VIDEO then "
-        "optional; given, it is used only to draw --out)",
+        "optional; given, it must be the video the file was made from, and draws --out)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="use --landmarks even if they were made from another video than VIDEO",
     )
     add_exercise_argument(parser)
     parser.add_argument(
-        "--out", metavar="VIDEO", help="write the annotated video here (.mp4 or .avi)"
+        "--out",
+        metavar="VIDEO",
+        help="write the annotated video here: .mp4 (H.264 with the input's sound, plays in "
+        "browsers), .mov, .m4v, or .avi (Motion JPEG, no sound)",
     )
-    parser.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--out-quality",
+        type=_quality,
+        metavar="CRF",
+        help="H.264 quality of --out, 0 (lossless) to 51; lower is better and larger "
+        f"(default: {DEFAULT_OUTPUT_QUALITY}, with the size capped near the input's)",
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="write the JSON report here ('-': to standard output)"
+    )
     parser.add_argument(
         "--save-landmarks",
         metavar="FILE",
@@ -86,7 +115,9 @@ def _register_demo(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="VIDEO", help="render the skeleton on a blank canvas into this video"
     )
-    parser.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    parser.add_argument(
+        "--json", metavar="FILE", help="write the JSON report here ('-': to standard output)"
+    )
     _add_classifier_options(parser, samples=False)
     parser.add_argument("--quiet", action="store_true", help="print only the truth table")
     parser.set_defaults(run=run_demo_command)
@@ -98,6 +129,13 @@ def _add_classifier_options(parser: argparse.ArgumentParser, *, samples: bool = 
         add_samples_argument(group)
     add_backend_argument(group)
     add_settings_arguments(group)
+
+
+def _quality(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError(f"must be 0 (best) to 51 (smallest), got {text}")
+    return value
 
 
 def _non_negative_int(text: str) -> int:
@@ -114,9 +152,29 @@ def _classifier(args: argparse.Namespace, samples: SampleSet) -> PoseClassifier:
     return PoseClassifier(samples, settings_from_args(args), backend=args.backend)
 
 
-def _check_output_folder(option: str, path: str | None) -> None:
-    if path is not None and not Path(path).resolve().parent.is_dir():
-        raise UsageError(f"{option} {path}: folder {Path(path).resolve().parent} does not exist")
+def check_outputs(args: argparse.Namespace, options: tuple[str, ...], inputs=()) -> None:
+    """Fail now, before any frame is read, if an output cannot be written.
+
+    Raises
+    ------
+    OutputError
+        A missing, read-only or full folder, or a folder where a file should go.
+    UsageError
+        An output that is one of the inputs, or two outputs at one path.
+    """
+    seen: dict[Path, str] = {}
+    for name in options:
+        path = getattr(args, name, None)
+        if path is None or (name == "json" and path == STDOUT):
+            continue
+        option = "--" + name.replace("_", "-")
+        target = check_output_file(path, option).resolve()
+        for given in inputs:
+            if given is not None and target == Path(given).resolve():
+                raise UsageError(f"{option} {path}: would overwrite the input {given}")
+        if target in seen:
+            raise UsageError(f"{option} and {seen[target]} are the same file: {path}")
+        seen[target] = option
 
 
 def _warn(command: str, messages: list[str]) -> None:
@@ -143,8 +201,8 @@ def _progress_bar(total: int | None, description: str, quiet: bool):
 
 def run_count(args: argparse.Namespace) -> int:
     """``pyengine count``: count repetitions in a video or a landmark file."""
-    from ..report import build_report, format_summary, write_report
     from ..video.landmark_file import load_landmarks
+    from ..video.pipeline import RunInterrupted
 
     if args.video is None and args.landmarks is None:
         raise UsageError("give a VIDEO to count, or --landmarks FILE")
@@ -152,95 +210,177 @@ def run_count(args: argparse.Namespace) -> int:
         raise UsageError("--out needs the VIDEO to draw on")
     if args.save_landmarks is not None and args.landmarks is not None:
         raise UsageError("--save-landmarks needs the pose model to run; drop --landmarks")
-    for option in ("out", "json", "save_landmarks"):
-        _check_output_folder(f"--{option.replace('_', '-')}", getattr(args, option))
+    if args.out_quality is not None and args.out is None:
+        raise UsageError("--out-quality needs --out")
+    check_outputs(args, ("out", "json", "save_landmarks"), inputs=(args.video, args.landmarks))
     samples = load_samples(args.samples) if args.samples else default_samples()
     classifier = _classifier(args, samples)
     counting = _new_counting(args, classifier)
+    warnings = sample_set_warnings(
+        samples.class_counts(), classifier.settings, counting.target_classes
+    )
     track = load_landmarks(args.landmarks) if args.landmarks else None
-    landmarks_model = None if track is None else track.model
-    if track is not None and args.out is None:  # the video would only be decoded for nothing
-        result = _count_landmarks(args, track, counting)
-    else:
-        result = _count_video(args, track, counting)
-    report = build_report(
+    run = _CountRun(args, counting)
+    interruption = None
+    try:
+        if track is not None and args.out is None:  # the video would only be decoded for nothing
+            result = run.landmarks(track)
+        else:
+            result = run.video(track)
+    except RunInterrupted as stop:
+        result, interruption = stop.result, stop
+    result.warnings[:0] = warnings + run.warnings
+    failures = run.save_landmarks(result)
+    report = _report(args, result, counting, track)
+    failures += _write_report(report, args.json)
+    _warn("count", result.warnings)
+    _print_outcome(args, report, result)
+    for failure in failures:
+        print(f"pyengine count: error: {failure}", file=sys.stderr)
+    if interruption is not None:
+        raise interruption  # the exit status says which signal; the report is written
+    return EXIT_OUTPUT_FAILED if failures else 0
+
+
+class _CountRun:
+    """One ``count`` job: the video or landmark run, and the outputs that go with it."""
+
+    def __init__(self, args: argparse.Namespace, counting) -> None:
+        self.args = args
+        self.counting = counting
+        self.identity: SourceIdentity | None = None  # the video's, once hashed
+        self.failures: list[str] = []
+        self.warnings: list[str] = []
+
+    def landmarks(self, track):
+        from ..video.pipeline import run_landmarks
+
+        name = Path(self.args.landmarks).name
+        with _progress_bar(len(track), name, self.args.quiet) as bar:
+            return run_landmarks(track, self.counting, on_frame=lambda _: bar.update())
+
+    def video(self, track):
+        from ..pose import open_estimator
+        from ..video.landmark_file import source_identity
+        from ..video.readers import open_source
+
+        with open_source(self.args.video) as reader:
+            if hasattr(reader, "path"):
+                self.identity = source_identity(reader.path)
+            if track is not None:
+                poses = self._replay(track, reader.info)
+                return self._run(reader, poses, max_frames=len(track))
+            with open_estimator(self.args.model) as estimator:
+                return self._run(reader, estimator)
+
+    def _replay(self, track, info):
+        from ..video.landmark_file import ReplayPoses, check_source
+
+        where = str(self.args.landmarks)
+        self.warnings += check_source(
+            track, info, self.identity, where=where, force=self.args.force
+        )
+        return ReplayPoses(track.landmarks, track.valid, name=track.model)
+
+    def _run(self, reader, pose, max_frames=None):
+        from ..errors import VideoError
+        from ..video.pipeline import run_video
+        from ..video.writer import AnnotatedVideoFile
+
+        args, info = self.args, reader.info
+        total = (
+            info.n_frames if max_frames is None else min(max_frames, info.n_frames or max_frames)
+        )
+        with _progress_bar(total, Path(info.source).name, args.quiet) as bar:
+            run = {
+                "on_frame": lambda _: bar.update(),
+                "record_landmarks": args.save_landmarks is not None,
+                "max_frames": max_frames,
+            }
+            if args.out is None:
+                return run_video(reader, pose, self.counting, **run)
+            renderer = _renderer(info, self.counting)
+            sink = AnnotatedVideoFile(
+                args.out,
+                info.fps,
+                info.width,
+                info.height,
+                source=args.video,
+                quality=args.out_quality,
+            )
+            result = None
+            try:
+                with sink:
+                    result = run_video(
+                        reader, pose, self.counting, renderer=renderer, sink=sink, **run
+                    )
+            except VideoError as exc:
+                if result is None:  # the video could not even be written: nothing to keep
+                    raise
+                self.failures.append(f"--out: {exc}")
+            return result
+
+    def save_landmarks(self, result) -> list[str]:
+        """Save the recorded landmarks (also of an interrupted run); the failures so far."""
+        from ..video.landmark_file import save_landmarks
+
+        failures = self.failures
+        if self.args.save_landmarks is None or result.landmarks is None:
+            return failures
+        try:
+            save_landmarks(result.to_track(identity=self.identity), self.args.save_landmarks)
+        except OSError as exc:
+            failures.append(f"--save-landmarks {self.args.save_landmarks}: {exc}")
+        return failures
+
+
+def _report(args: argparse.Namespace, result, counting, track) -> dict:
+    from ..report import build_report
+
+    return build_report(
         result,
         counting,
         samples_source=os.fspath(args.samples) if args.samples else "bundled",
         input_path=args.video,
         landmarks_path=args.landmarks,
-        landmarks_model=landmarks_model,
+        landmarks_model=None if track is None else track.model,
     )
-    _warn("count", result.warnings)
-    if args.json is not None:
-        write_report(report, args.json)
+
+
+def _write_report(report: dict, destination: str | None) -> list[str]:
+    """Write the report where ``--json`` says; on failure, print it so it is not lost."""
+    import json
+
+    from ..report import write_report
+
+    if destination is None:
+        return []
+    if destination == STDOUT:
+        print(json.dumps(report, indent=2, allow_nan=False))
+        return []
+    try:
+        write_report(report, destination)
+    except OSError as exc:
+        print(json.dumps(report, indent=2, allow_nan=False))
+        return [f"--json {destination}: {exc}; the report was printed to standard output instead"]
+    return []
+
+
+def _print_outcome(args: argparse.Namespace, report: dict, result) -> None:
+    from ..report import format_summary
+
+    stream = sys.stderr if args.json == STDOUT else sys.stdout  # stdout holds the JSON
     if args.quiet:
         for name, count in result.counts.items():
-            print(f"{name} {count}")
+            print(f"{name} {count}", file=stream)
     else:
-        print(format_summary(report))
-    return 0
+        print(format_summary(report), file=stream)
 
 
 def _new_counting(args, classifier):
     from ..counting import CountingStage, target_classes
 
     return CountingStage(classifier, target_classes(classifier.samples, args.exercises))
-
-
-def _count_landmarks(args: argparse.Namespace, track, counting):
-    from ..video.pipeline import run_landmarks
-
-    with _progress_bar(len(track), Path(args.landmarks).name, args.quiet) as bar:
-        return run_landmarks(track, counting, on_frame=lambda _: bar.update())
-
-
-def _count_video(args: argparse.Namespace, track, counting):
-    from ..pose import open_estimator
-    from ..video.landmark_file import save_landmarks
-    from ..video.readers import open_source
-
-    with open_source(args.video) as reader:
-        if track is not None:
-            poses = _replay(track, reader.info)
-            result = _run_on_reader(args, reader, poses, counting, max_frames=len(track))
-        else:
-            with open_estimator(args.model) as estimator:
-                result = _run_on_reader(args, reader, estimator, counting)
-    if args.save_landmarks is not None:
-        save_landmarks(result.to_track(), args.save_landmarks)
-    return result
-
-
-def _replay(track, info):
-    from ..errors import LandmarkFileError
-    from ..video.landmark_file import ReplayPoses
-
-    if (track.info.width, track.info.height) != (info.width, info.height):
-        raise LandmarkFileError(
-            f"the landmark file is for a {track.info.width}x{track.info.height} video, "
-            f"but {info.source} is {info.width}x{info.height}"
-        )
-    return ReplayPoses(track.landmarks, track.valid, name=track.model)
-
-
-def _run_on_reader(args: argparse.Namespace, reader, pose, counting, max_frames=None):
-    from ..video.pipeline import run_video
-    from ..video.writer import AnnotatedVideoFile
-
-    info = reader.info
-    total = info.n_frames if max_frames is None else min(max_frames, info.n_frames or max_frames)
-    with _progress_bar(total, Path(info.source).name, args.quiet) as bar:
-        run = {
-            "on_frame": lambda _: bar.update(),
-            "record_landmarks": args.save_landmarks is not None,
-            "max_frames": max_frames,
-        }
-        if args.out is None:
-            return run_video(reader, pose, counting, **run)
-        renderer = _renderer(info, counting)
-        with AnnotatedVideoFile(args.out, info.fps, info.width, info.height) as sink:
-            return run_video(reader, pose, counting, renderer=renderer, sink=sink, **run)
 
 
 def _renderer(info, counting):
@@ -262,11 +402,10 @@ def _renderer(info, counting):
 def run_demo_command(args: argparse.Namespace) -> int:
     """``pyengine demo``: count a synthesised workout and compare with its truth."""
     from ..demo import run_demo
-    from ..report import build_report, format_summary, write_report
+    from ..report import build_report, format_summary
     from ..synthetic import WorkoutPlan, truth_table
 
-    for option in ("out", "json"):
-        _check_output_folder(f"--{option}", getattr(args, option))
+    check_outputs(args, ("out", "json"))
     classifier = _classifier(args, default_samples())
     plan = WorkoutPlan(
         reps={"squats_down": args.squats, "pushups_down": args.pushups}, seed=args.seed
@@ -276,20 +415,25 @@ def run_demo_command(args: argparse.Namespace) -> int:
         result, counting, samples_source="bundled", landmarks_model=workout.track.model
     )
     _warn("demo", result.warnings)
-    if args.json is not None:
-        write_report(report, args.json)
+    failures = _write_report(report, args.json)
+    stream = sys.stderr if args.json == STDOUT else sys.stdout
     track = workout.track
     if not args.quiet:
         print(
             f"synthesised workout (seed {args.seed}): {len(track)} frames at "
             f"{track.info.fps:g} fps ({len(track) / track.info.fps:.1f} s), "
-            f"{len(track) - track.n_valid} without a pose"
+            f"{len(track) - track.n_valid} without a pose",
+            file=stream,
         )
         for name, (up, down) in workout.keyframe_samples.items():
-            print(f"  {name}: interpolating bundled samples {up!r} <-> {down!r}")
-        print()
-    print(truth_table(workout, result.counts, track.info.fps))
+            print(f"  {name}: interpolating bundled samples {up!r} <-> {down!r}", file=stream)
+        print(file=stream)
+    print(truth_table(workout, result.counts, track.info.fps), file=stream)
     if not args.quiet:
-        print()
-        print(format_summary(report))
+        print(file=stream)
+        print(format_summary(report), file=stream)
+    for failure in failures:
+        print(f"pyengine demo: error: {failure}", file=sys.stderr)
+    if failures:
+        return EXIT_OUTPUT_FAILED
     return 0 if result.counts == workout.truth_counts else 1

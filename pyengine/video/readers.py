@@ -366,8 +366,7 @@ def _open_container(path: Path):
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise VideoError(
-            f"{path}: not a video file FFmpeg can open (unknown format or corrupt header: "
-            f"{reason})"
+            f"{path}: not a video file FFmpeg can open (unknown format or corrupt header: {reason})"
         ) from None
 
 

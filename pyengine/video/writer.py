@@ -195,7 +195,8 @@ class AnnotatedVideoFile:
         if self.codec == "mjpeg":
             return av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
         # OpenCV's BT.601 conversion: a third of the cost of FFmpeg's swscale here.
-        return av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), "yuv420p")
+        yuv = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
+        return av.VideoFrame.from_ndarray(yuv, format="yuv420p")
 
     # ------------------------------------------------------------ set-up and end
 
