@@ -6,16 +6,20 @@ Two MediaPipe APIs are supported:
   ``mediapipe==0.10.21`` wheel (the default: it runs offline);
 - the Tasks ``PoseLandmarker``, given a ``.task`` model file the user supplies.
 
-The *lite* and *heavy* legacy models are not in the wheel and MediaPipe would try to
-download them at run time; asking for one is a :class:`ModelUnavailableError` that says
-so, raised before MediaPipe is touched, so it can never hang on a network that is not
-there.
+The legacy API has three BlazePose landmark models: *lite* (fastest), *full* and *heavy*
+(most accurate). Only *full* is in the wheel; MediaPipe would download the other two at
+run time. pyengine never lets it: asking for a model whose file is not installed is a
+:class:`ModelUnavailableError` saying how to install it (:func:`install_legacy_model`,
+``pyengine install-model FILE``), raised before MediaPipe is touched, so it can never
+hang on a network that is not there. The model-name-to-file rules live here only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -26,11 +30,84 @@ from .landmarks import N_DIMS, N_LANDMARKS
 
 #: Legacy model names and the complexity MediaPipe knows them by.
 LEGACY_MODELS = {"lite": 0, "full": 1, "heavy": 2}
-_LEGACY_FILES = {
-    0: "pose_landmark_lite.tflite",
-    1: "pose_landmark_full.tflite",
-    2: "pose_landmark_heavy.tflite",
+#: The file MediaPipe loads for each legacy model, from :func:`legacy_model_folder`.
+LEGACY_MODEL_FILES = {
+    "lite": "pose_landmark_lite.tflite",
+    "full": "pose_landmark_full.tflite",
+    "heavy": "pose_landmark_heavy.tflite",
 }
+_LEGACY_FILES = {LEGACY_MODELS[name]: file for name, file in LEGACY_MODEL_FILES.items()}
+#: SHA-256 of the model files of the MediaPipe release pyengine pins (0.10.21, which is
+#: the same model release as the npm package @mediapipe/pose 0.5.1675469404).
+LEGACY_MODEL_SHA256 = {
+    "lite": "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61",
+    "heavy": "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe",
+}
+
+
+def legacy_model_folder() -> Path:
+    """Where the installed MediaPipe looks for its legacy pose landmark models.
+
+    Raises
+    ------
+    ModelUnavailableError
+        MediaPipe is not installed.
+    """
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or spec.origin is None:
+        raise ModelUnavailableError("MediaPipe is not installed (pip install mediapipe==0.10.21)")
+    return Path(spec.origin).parent / "modules" / "pose_landmark"
+
+
+def installed_legacy_models() -> dict[str, Path | None]:
+    """Each legacy model name (lite, full, heavy) and its file, or None when absent."""
+    folder = legacy_model_folder()
+    return {
+        name: (folder / file if (folder / file).is_file() else None)
+        for name, file in LEGACY_MODEL_FILES.items()
+    }
+
+
+def install_legacy_model(model_file: str | os.PathLike[str]) -> Path:
+    """Copy a lite or heavy BlazePose ``.tflite`` file to where MediaPipe looks for it.
+
+    For offline machines: MediaPipe downloads these two models on first use, and
+    pyengine does not let it. The file is recognised by its name
+    (``pose_landmark_lite.tflite`` or ``pose_landmark_heavy.tflite``) and must be the
+    model release of the pinned MediaPipe (its SHA-256 is checked).
+
+    Returns
+    -------
+    Path
+        The installed file.
+
+    Raises
+    ------
+    ModelUnavailableError
+        Not a file, an unknown name, or a file of another model release.
+    """
+    source = Path(model_file)
+    names = {file: name for name, file in LEGACY_MODEL_FILES.items() if name in LEGACY_MODEL_SHA256}
+    if source.name not in names:
+        raise ModelUnavailableError(
+            f"{source}: expected one of {', '.join(sorted(names))} (the file name says which model)"
+        )
+    if not source.is_file():
+        raise ModelUnavailableError(f"{source}: no such file")
+    expected = LEGACY_MODEL_SHA256[names[source.name]]
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if digest != expected:
+        raise ModelUnavailableError(
+            f"{source}: sha256 {digest[:12]}... is not the {names[source.name]} model of "
+            f"mediapipe==0.10.21 ({expected[:12]}...)"
+        )
+    target = legacy_model_folder() / source.name
+    if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == expected:
+        return target
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+    return target
 
 
 class PoseEstimator(Protocol):
@@ -228,16 +305,14 @@ def _legacy_pose_module():
 
 
 def _require_legacy_model(complexity: int) -> None:
-    spec = importlib.util.find_spec("mediapipe")
-    if spec is None or spec.origin is None:
-        raise ModelUnavailableError("MediaPipe is not installed (pip install mediapipe==0.10.21)")
-    folder = Path(spec.origin).parent / "modules" / "pose_landmark"
+    folder = legacy_model_folder()
     model = folder / _LEGACY_FILES[complexity]
     if not model.is_file():
         raise ModelUnavailableError(
             f"pose model {_LEGACY_FILES[complexity]} is not installed ({folder}); MediaPipe "
-            "would download it at run time, and pyengine does not. Use model 'full', which "
-            "ships with mediapipe==0.10.21, or a .task model file"
+            "would download it at run time, and pyengine does not. Install the file with "
+            f"'pyengine install-model {_LEGACY_FILES[complexity]}', or use model 'full' "
+            "(it ships with mediapipe==0.10.21) or a .task model file"
         )
 
 

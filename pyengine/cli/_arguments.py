@@ -60,13 +60,14 @@ def add_backend_argument(parser) -> None:
 
 
 def add_model_argument(parser) -> None:
-    """``--model``: the bundled full model or a MediaPipe Tasks ``.task`` file."""
+    """``--model``: a legacy BlazePose model by name, or a MediaPipe Tasks ``.task`` file."""
     parser.add_argument(
         "--model",
         default="full",
-        metavar="full|PATH.task",
-        help="pose model: 'full' (bundled with MediaPipe) or a MediaPipe Tasks .task file "
-        "(default: full)",
+        metavar="lite|full|heavy|PATH.task",
+        help="pose model: BlazePose 'lite' (fastest), 'full' (bundled with MediaPipe) or "
+        "'heavy' (most accurate; lite and heavy need 'pyengine install-model' once), or a "
+        "MediaPipe Tasks .task file (default: full)",
     )
 
 
