@@ -142,6 +142,70 @@ def test_portrait_frames_and_bad_input():
         Renderer(360, 640, "pullups_down")
 
 
+def _pose_in_box(sample: int, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Bundled sample ``sample`` scaled into ``box`` (x0, y0, x1, y1), keeping its shape."""
+    landmarks = default_samples().landmarks[sample].copy()
+    xy = landmarks[:, :2]
+    xy -= xy.min(axis=0)
+    xy *= min((box[2] - box[0]) / xy[:, 0].max(), (box[3] - box[1]) / xy[:, 1].max())
+    xy += box[:2]
+    return landmarks
+
+
+def _overlap(box: tuple[int, int, int, int], landmarks: np.ndarray) -> int:
+    """Joints of ``landmarks`` inside the (x, y, w, h) ``box``."""
+    x, y, w, h = box
+    xy = landmarks[:, :2]
+    return int(((xy[:, 0] >= x) & (xy[:, 0] < x + w) & (xy[:, 1] >= y) & (xy[:, 1] < y + h)).sum())
+
+
+def test_the_plot_moves_off_a_push_up():
+    # A side-view push-up fills the bottom of the frame, where the plot starts.
+    samples = default_samples()
+    pushup = int(np.flatnonzero(np.array(samples.labels) == "pushups_down")[0])
+    body = _pose_in_box(pushup, (80, 420, 1150, 690))
+    renderer = Renderer(WIDTH, HEIGHT, [TARGET, "pushups_down"])
+    _draw(renderer, _grey_frame(), None)
+    assert _overlap(renderer.plot_box, body) > 0  # bottom left: on the person
+    image = _draw(renderer, _grey_frame(), body)
+    assert _overlap(renderer.plot_box, body) == 0
+    x, y, w, h = renderer.plot_box
+    assert y + h < 420 and (image[y : y + h, x : x + w] != 100).any()  # drawn up there
+
+
+def test_the_plot_stays_put_until_another_corner_is_better_for_a_while():
+    samples = default_samples()
+    squat = int(np.flatnonzero(np.array(samples.labels) == "squats_up")[0])
+    left = _pose_in_box(squat, (60, 200, 400, 700))
+    right = _pose_in_box(squat, (880, 200, 1220, 700))
+    renderer = Renderer(WIDTH, HEIGHT, [TARGET])
+    _draw(renderer, _grey_frame(), left)
+    first = renderer.plot_box
+    assert _overlap(first, left) == 0
+    for _ in range(5):  # a few frames elsewhere (a mis-detection) do not move it
+        _draw(renderer, _grey_frame(), right)
+        _draw(renderer, _grey_frame(), None)
+    assert renderer.plot_box == first
+    for _ in range(200):  # the person has crossed over for good: it follows
+        _draw(renderer, _grey_frame(), right)
+    assert renderer.plot_box != first and _overlap(renderer.plot_box, right) == 0
+
+
+@pytest.mark.parametrize("size", [(480, 360), (360, 640), (1920, 1080)])
+def test_text_stays_legible_on_small_and_portrait_frames(size):
+    import cv2
+
+    from pyengine.video.render import FONT
+
+    renderer = Renderer(*size, ["squats_down", "pushups_down"])
+    letters = cv2.getTextSize("Hg", FONT, renderer.small_font_scale, 1)[0][1]
+    assert letters >= 9  # pixels: readable without zooming in
+    x, y, w, h = renderer.counter_box
+    px, py, pw, ph = renderer.plot_box
+    assert x + w <= size[0] and y + h <= size[1] and px + pw <= size[0] and py + ph <= size[1]
+    assert not (x < px + pw and px < x + w and y < py + ph and py < y + h)  # panels apart
+
+
 # ---------------------------------------------------------------- pyengine live
 
 linux_only = pytest.mark.skipif(

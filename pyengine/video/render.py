@@ -2,6 +2,12 @@
 
 Everything is drawn with OpenCV primitives straight into the frame, so that rendering
 stays within a few milliseconds per 720p frame and a live loop keeps its frame rate.
+
+The plot goes in the corner the person is not in: the renderer remembers where the
+skeleton was over the last few seconds and moves the plot (bottom left, bottom right or
+top right; the counters stay top left) when another corner covers less of the person
+for half a second, so it neither hides a push-up nor jumps about. Text keeps a legible
+size on small (480 px) and portrait frames.
 """
 
 from __future__ import annotations
@@ -28,6 +34,14 @@ CLASS_COLOURS = ((80, 220, 80), (60, 170, 255), (255, 120, 200), (80, 240, 240),
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 PANEL_DIM = 0.35  # panel backgrounds keep this much of the video's brightness
+#: Text is never drawn smaller than at this layout scale (about 10 px high letters).
+MIN_TEXT_SCALE = 0.7
+#: Frames of skeleton positions the plot placement looks at (about 3 s at 30 fps).
+PERSON_MEMORY = 90
+#: Frames another corner must stay clearly better before the plot moves there.
+MOVE_AFTER = 15
+#: "Clearly better": it covers this much less of the person (share of the plot's area).
+MOVE_MARGIN = 0.08
 FIXED_POINT_SHIFT = 4  # polylines takes 1/16-pixel coordinates: smooth anti-aliased curves
 _SHIFT_SCALE = float(1 << FIXED_POINT_SHIFT)
 
@@ -97,6 +111,9 @@ class Renderer:
         self.thresholds = thresholds
         self._layout()
         self._plot_overlay = self._draw_plot_overlay()
+        self._person_boxes: deque[tuple[float, float, float, float]] = deque(maxlen=PERSON_MEMORY)
+        self._placed = False
+        self._candidate: tuple[int, int] = (0, 0)  # (corner index, frames it has led)
         self._raw: dict[str, deque[float]] = {
             c: deque(maxlen=self.history) for c in self.target_classes
         }
@@ -108,6 +125,11 @@ class Renderer:
         """Forget the plotted history (e.g. when the counters are reset)."""
         for series in (*self._raw.values(), *self._smoothed.values()):
             series.clear()
+
+    @property
+    def plot_box(self) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)`` of the plot where it is drawn now."""
+        return self.plot_corners[self.plot_corner]
 
     def draw(
         self,
@@ -142,10 +164,44 @@ class Renderer:
             self._raw[c].append(np.nan if landmarks is None else float(raw.get(c, 0.0)))
             self._smoothed[c].append(float(smoothed.get(c, 0.0)))
         if landmarks is not None:
-            self._draw_skeleton(image, _checked_landmarks(landmarks))
+            checked = _checked_landmarks(landmarks)
+            self._remember_person(checked)
+            self._draw_skeleton(image, checked)
+        self._place_plot()
         self._draw_counter_panel(image, counts)
         self._draw_plot(image)
         return image
+
+    # ------------------------------------------------------------ placement
+
+    def _remember_person(self, landmarks: np.ndarray) -> None:
+        xy = landmarks[:, :2]
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) == 0:
+            return
+        low = np.clip(xy.min(axis=0), 0, (self.width, self.height))
+        high = np.clip(xy.max(axis=0), 0, (self.width, self.height))
+        pad = 0.04 * max(self.width, self.height)  # the body is wider than its joints
+        self._person_boxes.append((low[0] - pad, low[1] - pad, high[0] + pad, high[1] + pad))
+
+    def _place_plot(self) -> None:
+        """Move the plot to the corner that covers least of the person, without jitter."""
+        if not self._person_boxes:
+            return
+        boxes = np.array(self._person_boxes)
+        person = (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0))
+        cover = [_covered_share(corner, person) for corner in self.plot_corners]
+        best = int(np.argmin(cover))
+        if not self._placed:  # the first person seen: go there at once
+            self.plot_corner, self._placed = best, True
+            return
+        if cover[best] + MOVE_MARGIN >= cover[self.plot_corner]:
+            self._candidate = (best, 0)
+            return
+        led = self._candidate[1] + 1 if self._candidate[0] == best else 1
+        self._candidate = (best, led)
+        if led >= MOVE_AFTER:
+            self.plot_corner, self._candidate = best, (best, 0)
 
     # ------------------------------------------------------------ layout
 
@@ -153,13 +209,15 @@ class Renderer:
         w, h = self.width, self.height
         self.scale = max(0.45, min(w, h) / 720.0)
         s = self.scale
+        text = max(s, MIN_TEXT_SCALE)  # legible on 480 px and portrait frames too
+        self.text_scale = text
         self.margin = round(14 * s)
         self.line_thickness = max(1, round(3 * s))
         self.joint_radius = max(2, round(5 * s))
-        self.font_scale = 0.75 * s
-        self.small_font_scale = 0.55 * s
+        self.font_scale = 0.75 * text
+        self.small_font_scale = 0.55 * text
         self.text_thickness = max(1, round(2 * s))
-        self.row_height = round(58 * s)
+        self.row_height = round(58 * text)
         half = self.line_thickness // 2
         self._thick_shifts = tuple(
             np.array([0, dy << FIXED_POINT_SHIFT], dtype=np.int32) for dy in range(-half, half + 1)
@@ -167,12 +225,28 @@ class Renderer:
         self._confidence_text_width = cv2.getTextSize(
             f"{self.top_n} | {self.top_n:.1f}", FONT, self.small_font_scale, 1
         )[0][0]
-        counter_width = min(w - 2 * self.margin, round(330 * s))
-        counter_height = round(14 * s) + self.row_height * len(self.target_classes)
+        widest = max(
+            cv2.getTextSize(f"{c}: 000", FONT, self.font_scale, self.text_thickness)[0][0]
+            for c in self.target_classes
+        )
+        counter_width = min(w - 2 * self.margin, max(round(330 * text), widest + round(20 * text)))
+        counter_height = round(14 * text) + self.row_height * len(self.target_classes)
         self.counter_box = (self.margin, self.margin, counter_width, counter_height)
-        plot_width = w - 2 * self.margin if w < h * 1.2 else round(w * 0.42)
-        plot_height = max(60, round(h * (0.22 if w < h else 0.28)))
-        self.plot_box = (self.margin, h - self.margin - plot_height, plot_width, plot_height)
+        portrait = w < h
+        plot_width = round(w * (0.62 if portrait else 0.42))
+        plot_height = max(60, round(h * (0.2 if portrait else 0.28)))
+        left, right = self.margin, w - self.margin - plot_width
+        top, bottom = self.margin, h - self.margin - plot_height
+        below_counter = min(bottom, self.margin + counter_height + self.margin)
+        #: Where the plot may go: bottom left (the start), bottom right, top right (below
+        #: the counters when they are as wide as the frame).
+        self.plot_corners = (
+            (left, bottom, plot_width, plot_height),
+            (right, bottom, plot_width, plot_height),
+            (right, top if right >= self.margin + counter_width else below_counter,
+             plot_width, plot_height),
+        )  # fmt: skip
+        self.plot_corner = 0
         pad = round(8 * s)
         label_width = cv2.getTextSize(str(self.top_n), FONT, self.small_font_scale, 1)[0][0]
         self.plot_area = (  # x0, y0, x1, y1 of the data area, in panel coordinates
@@ -254,7 +328,7 @@ class Renderer:
     def _draw_counter_panel(self, image: np.ndarray, counts: Mapping[str, int]) -> None:
         x, y, w, _ = self.counter_box
         _dim(image, self.counter_box)
-        s = self.scale
+        s = self.text_scale
         for row, c in enumerate(self.target_classes):
             colour = CLASS_COLOURS[row % len(CLASS_COLOURS)]
             top = y + round(8 * s) + row * self.row_height
@@ -277,8 +351,8 @@ class Renderer:
     ) -> None:
         raw, smoothed = self._raw[class_name][-1], self._smoothed[class_name][-1]
         text = f"{'-' if np.isnan(raw) else f'{raw:g}'} | {smoothed:.1f}"
-        bar_width = max(10, width - self._confidence_text_width - round(10 * self.scale))
-        bar_height = max(4, round(10 * self.scale))
+        bar_width = max(10, width - self._confidence_text_width - round(10 * self.text_scale))
+        bar_height = max(4, round(10 * self.text_scale))
         filled = round(bar_width * min(max(smoothed / self.top_n, 0.0), 1.0))
         cv2.rectangle(image, (x, y), (x + bar_width, y + bar_height), GRID_COLOUR, 1)
         if filled > 0:
@@ -286,7 +360,7 @@ class Renderer:
         cv2.putText(
             image,
             text,
-            (x + bar_width + round(8 * self.scale), y + bar_height),
+            (x + bar_width + round(8 * self.text_scale), y + bar_height),
             FONT,
             self.small_font_scale,
             TEXT_COLOUR,
@@ -325,6 +399,14 @@ class Renderer:
         edges = np.flatnonzero(np.diff(finite.astype(np.int8))) + 1
         runs = np.split(np.arange(len(values)), edges)
         return [points[r].astype(np.int32) for r in runs if len(r) > 1 and finite[r[0]]]
+
+
+def _covered_share(box: tuple[int, int, int, int], person: tuple[float, ...]) -> float:
+    """The share of ``box`` (x, y, w, h) that the ``person`` box (x0, y0, x1, y1) covers."""
+    x, y, w, h = box
+    dx = min(x + w, person[2]) - max(x, person[0])
+    dy = min(y + h, person[3]) - max(y, person[1])
+    return max(dx, 0.0) * max(dy, 0.0) / (w * h)
 
 
 def _as_array(series: deque[float]) -> np.ndarray:
