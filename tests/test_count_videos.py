@@ -209,7 +209,8 @@ def test_cli_writes_a_complete_annotated_video_and_prints_the_summary(clip_runs,
         assert output.duration / 1e6 == pytest.approx(original.duration / 1e6, abs=0.1)
     assert run.annotated.stat().st_size <= 1.5 * Path(source).stat().st_size
     assert f"squats_down      {truth['reps']}" in run.stdout
-    assert "effective speed" in run.stdout and "pose model: mediapipe-legacy-full" in run.stdout
+    assert "x real time (11.8 s of video in" in run.stdout
+    assert "pose model: mediapipe-legacy-full" in run.stdout
     for stage in ("decode", "pose", "classify", "smooth_count", "render", "write"):
         assert f"\n{stage} " in run.stdout
 
