@@ -105,8 +105,14 @@ def install_legacy_model(model_file: str | os.PathLike[str]) -> Path:
     if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == expected:
         return target
     partial = target.with_name(f".{target.name}.partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelUnavailableError(
+            f"cannot install {source.name} in {target.parent}: {exc.strerror or exc}"
+        ) from None
     return target
 
 

@@ -205,6 +205,10 @@ def test_an_extra_rotation_turns_after_the_metadata(tmp_path):
     assert np.abs(image.astype(int) - _asymmetric_frame()).mean() < 4
     with pytest.raises(ValueError, match="0, 90, 180 or 270"):
         VideoReader(path, extra_rotation=45)
+    with open_source(str(path), extra_rotation=180) as reader:
+        assert (reader.info.rotation, reader.info.width) == (270, 64)
+    with pytest.raises(CameraError, match="cannot be rotated"):
+        open_source("camera:0", extra_rotation=90)
 
 
 def test_display_matrix_decoding():

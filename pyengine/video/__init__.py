@@ -12,7 +12,11 @@ the annotated output file, and landmark files (a video's poses, saved).
   :mod:`~pyengine.video.threads`.
 - :mod:`~pyengine.video.render`: :class:`Renderer` draws the skeleton, the repetition
   counts and the classification history onto frames.
-- :mod:`~pyengine.video.writer`: :class:`AnnotatedVideoFile`, the annotated output.
+- :mod:`~pyengine.video.writer`: :class:`AnnotatedVideoFile`, the annotated output
+  (H.264 in MP4 with the input's sound, written with PyAV).
+
+Files are read with PyAV (exact frame times, the display rotation phones write), cameras
+with OpenCV.
 
 May import: :mod:`pyengine.counting` (the stage it drives), :mod:`pyengine.landmarks`,
 :mod:`pyengine.settings`, :mod:`pyengine.timing`, :mod:`pyengine.errors`. Never the

@@ -339,8 +339,11 @@ class CameraReader:
             self._capture = None
 
 
-def open_source(spec: str | os.PathLike) -> VideoReader | CameraReader:
+def open_source(spec: str | os.PathLike, *, extra_rotation: int = 0) -> VideoReader | CameraReader:
     """Open ``"camera:N"`` as a :class:`CameraReader`, anything else as a :class:`VideoReader`.
+
+    ``extra_rotation`` (0, 90, 180, 270, clockwise) is passed to a :class:`VideoReader`;
+    a camera takes none.
 
     Raises
     ------
@@ -354,8 +357,10 @@ def open_source(spec: str | os.PathLike) -> VideoReader | CameraReader:
         number = text[len(CAMERA_PREFIX) :]
         if not number.isdigit():
             raise CameraError(f"{text!r}: expected camera:N with N a camera index such as 0")
+        if extra_rotation:
+            raise CameraError(f"{text}: a camera cannot be rotated here (extra_rotation)")
         return CameraReader(int(number))
-    return VideoReader(text)
+    return VideoReader(text, extra_rotation=extra_rotation)
 
 
 def _open_container(path: Path):
