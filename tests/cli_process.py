@@ -12,12 +12,22 @@ import time
 PYENGINE = [sys.executable, "-m", "pyengine"]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RunningCommand:
     """Start ``pyengine ARGV...`` and collect its stdout and stderr while it runs."""
 
     def __init__(self, argv: list[str], **popen) -> None:
         self.process = subprocess.Popen(
-            [*PYENGINE, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
+            [*PYENGINE, *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A shell starts background jobs with Ctrl-C ignored, and children inherit
+            # that; the command must see SIGINT as a terminal would send it.
+            preexec_fn=_default_sigint,
+            **popen,
         )
         self._out: list[bytes] = []
         self._err: list[bytes] = []
