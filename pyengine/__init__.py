@@ -37,6 +37,7 @@ from .errors import (
     UnknownClassError,
     UsageError,
     VideoError,
+    WorkoutLogError,
 )
 from .landmarks import LANDMARK_NAMES, pixel_scale
 from .samples import PoseSample, SampleSet, default_samples, load_samples
@@ -67,6 +68,7 @@ __all__ = [
     "UnknownClassError",
     "UsageError",
     "VideoError",
+    "WorkoutLogError",
     "__version__",
     "backends",
     "default_samples",

@@ -66,3 +66,11 @@ class Terminated(KeyboardInterrupt):
     errors does not swallow it. The command line exits with status 143 on it (130 on
     Ctrl-C).
     """
+
+
+class WorkoutLogError(PyengineError, OSError):
+    """A workout log that cannot be used: not SQLite, another program's, read-only, newer."""
+
+
+class LiveProtocolError(PyengineError, ValueError):
+    """A message the web app's live socket cannot accept (the socket closes with it)."""
