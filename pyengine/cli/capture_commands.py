@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import CameraError, LandmarkFileError
@@ -24,6 +25,7 @@ from ._arguments import (
     positive_int,
     settings_from_args,
 )
+from ._log_options import add_log_arguments, log_from_args, save_report
 
 WINDOW_TITLE = "pyengine live (r: reset, q/Esc: quit)"
 _QUIT_KEYS = {ord("q"), ord("Q"), 27}
@@ -120,6 +122,7 @@ def _register_live(subparsers: argparse._SubParsersAction) -> None:
     add_backend_argument(parser)
     add_model_argument(parser)
     add_settings_arguments(parser.add_argument_group("classifier, smoothing and counting"))
+    add_log_arguments(parser.add_argument_group("workout log"))
     parser.set_defaults(run=run_live)
 
 
@@ -137,9 +140,12 @@ def run_live(args: argparse.Namespace) -> int:
     from ..counting import target_classes
     from ..pose import open_estimator
     from ..samples import default_samples, load_samples
+    from ..timing import StageClock
+    from ..video.pipeline import stage_result
     from ..video.readers import CameraReader
 
     settings = settings_from_args(args)
+    log = log_from_args(args)
     require_display_variable()
     samples = default_samples() if args.samples is None else load_samples(args.samples)
     targets = target_classes(samples, args.exercises)
@@ -147,8 +153,23 @@ def run_live(args: argparse.Namespace) -> int:
         require_window()
         classifier = PoseClassifier(samples, settings, backend=args.backend)
         with open_estimator(args.model) as estimator:
-            _live_loop(camera, estimator, classifier, targets)
+            started_at, start = datetime.now(timezone.utc), time.perf_counter()
+            counting, n_frames = _live_loop(camera, estimator, classifier, targets)
+            wall_s = time.perf_counter() - start
+    if log is not None and n_frames:
+        run = stage_result(camera.info, n_frames, counting, StageClock(), wall_s, estimator.name)
+        _save_live_session(log, args, run, counting, started_at)
     return 0
+
+
+def _save_live_session(log, args, run, counting, started_at) -> None:
+    from ..report import build_report
+
+    samples_source = os.fspath(args.samples) if args.samples else "bundled"
+    report = build_report(run, counting, samples_source=samples_source)
+    name = f"camera {args.camera}"
+    duration_s = run.wall_time_s
+    save_report(log, report, source="live", name=name, started_at=started_at, duration_s=duration_s)
 
 
 def require_display_variable() -> None:
@@ -191,7 +212,7 @@ def require_window() -> None:
         raise CameraError(f"cannot open a window on display {display!r}: {reason}")
 
 
-def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
+def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]):
     import cv2
 
     from ..counting import CountingStage
@@ -206,8 +227,10 @@ def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
         top_n=settings.top_n_by_mean_distance,
         thresholds=(settings.enter_threshold, settings.exit_threshold),
     )
+    n_frames = 0
     try:
         for frame in camera:
+            n_frames += 1
             result = counting(frame.index, frame.time_s, estimator(frame.image, frame.time_s))
             pose = result.landmarks if result.raw else None  # unembeddable: no pose
             renderer.draw(frame.image, pose, result.counts, result.raw, result.smoothed)
@@ -220,6 +243,7 @@ def _live_loop(camera, estimator, classifier, targets: tuple[str, ...]) -> None:
     finally:
         cv2.destroyAllWindows()
     print(", ".join(f"{c}: {n}" for c, n in counting.counts.items()))
+    return counting, n_frames
 
 
 def _show(image) -> int:

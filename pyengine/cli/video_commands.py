@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from ._arguments import (
     add_settings_arguments,
     settings_from_args,
 )
+from ._log_options import add_log_arguments, log_from_args, save_report
 
 #: ``--json -``: the report goes to standard output.
 STDOUT = "-"
@@ -92,6 +94,7 @@ def _register_count(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="no progress bar and no summary; print only 'class count' lines",
     )
+    add_log_arguments(parser.add_argument_group("workout log"))
     parser.set_defaults(run=run_count)
 
 
@@ -213,6 +216,8 @@ def run_count(args: argparse.Namespace) -> int:
     if args.out_quality is not None and args.out is None:
         raise UsageError("--out-quality needs --out")
     check_outputs(args, ("out", "json", "save_landmarks"), inputs=(args.video, args.landmarks))
+    log = log_from_args(args)
+    started_at = datetime.now(timezone.utc)
     samples = load_samples(args.samples) if args.samples else default_samples()
     classifier = _classifier(args, samples)
     counting = _new_counting(args, classifier)
@@ -239,6 +244,9 @@ def run_count(args: argparse.Namespace) -> int:
         print(f"pyengine count: error: {failure}", file=sys.stderr)
     if interruption is not None:
         raise interruption  # the exit status says which signal; the report is written
+    if log is not None:
+        name = args.video if args.video is not None else args.landmarks
+        save_report(log, report, source="count", name=name, started_at=started_at, quiet=args.quiet)
     return EXIT_OUTPUT_FAILED if failures else 0
 
 

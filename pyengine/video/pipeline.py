@@ -317,6 +317,22 @@ def run_landmarks(
     return _result(track.info, n_frames, counting, clock, wall_s, None)
 
 
+def stage_result(
+    info: VideoInfo,
+    n_frames: int,
+    counting: CountingStage,
+    clock: StageClock,
+    wall_s: float,
+    model: str | None,
+) -> PipelineResult:
+    """The :class:`PipelineResult` of a counting stage driven frame by frame elsewhere.
+
+    For loops that feed ``counting`` themselves (the live window, the web app's live
+    socket), so their sessions are reported like a file's.
+    """
+    return _result(info, n_frames, counting, clock, wall_s, model)
+
+
 def _result(
     info: VideoInfo,
     n_frames: int,
