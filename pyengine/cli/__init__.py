@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "pyengine.cli.video_commands",
     "pyengine.cli.capture_commands",
     "pyengine.cli.training_commands",
+    "pyengine.cli.web_commands",
 )
 
 
