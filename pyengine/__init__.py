@@ -13,7 +13,8 @@ The package, by folder (each says what it holds and what it may import):
 - ``pose``: MediaPipe pose estimators; ``video/``: frames in and out (readers, the
   threaded pipeline, rendering, the writer, landmark files);
 - ``report/``: the JSON report and the printed summary; ``synthetic``/``demo``: a
-  synthesised workout; ``training/``: building sample sets; ``cli/``: the command.
+  synthesised workout; ``training/``: building sample sets; ``workout_log``: the SQLite
+  log of counted sessions; ``web/``: ``pyengine serve``; ``cli/``: the command.
 """
 
 from __future__ import annotations

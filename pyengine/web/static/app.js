@@ -82,6 +82,7 @@ function showTab(name) {
   for (const link of document.querySelectorAll("[data-tab]")) {
     link.classList.toggle("active", link.dataset.tab === name);
   }
+  if ($("#message").className === "info") showMessage(""); // news of another tab
   if (name === "history") loadHistory();
 }
 
@@ -469,7 +470,7 @@ function renderExtra(pre, report) {
 
 // ------------------------------------------------------------------ history
 
-const historyView = { sessions: [], selected: null };
+const historyView = { sessions: [], selected: null, error: null };
 window.pyengineHistory = historyView;
 
 async function loadHistory() {
@@ -477,9 +478,11 @@ async function loadHistory() {
   try {
     const body = await api("/api/sessions");
     historyView.sessions = body.sessions;
+    historyView.error = null;
     $("#history-status").textContent = `${body.sessions.length} sessions in ${body.log}`;
   } catch (error) {
     historyView.sessions = [];
+    historyView.error = error.message;
     $("#history-status").textContent = "";
     showMessage(`The workout log cannot be read: ${error.message}`);
   }
@@ -537,17 +540,21 @@ function renderDailyChart() {
   const days = [...totals.keys()].sort().slice(-14);
   const names = [...exercises];
   const box = $("#history-chart");
-  if (!days.length) { box.replaceChildren(element("p", { class: "muted", text: "No sessions yet." })); return; }
+  if (!days.length) {
+    const text = historyView.error ? "The workout log cannot be read." : "No sessions yet.";
+    box.replaceChildren(element("p", { class: "muted", text }));
+    return;
+  }
   const max = Math.max(1, ...days.flatMap((d) => names.map((n) => totals.get(d).get(n) || 0)));
   const width = 600, height = 220, bottom = 40, left = 30;
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
   const groupWidth = (width - left) / days.length;
-  const barWidth = Math.max(4, (groupWidth - 10) / Math.max(1, names.length));
+  const barWidth = Math.min(48, Math.max(4, (groupWidth - 10) / Math.max(1, names.length)));
   const y = (v) => (height - bottom) * (1 - v / max) + 6;
   days.forEach((day, i) => {
     names.forEach((name, k) => {
       const value = totals.get(day).get(name) || 0;
-      const x = left + i * groupWidth + 5 + k * barWidth;
+      const x = left + i * groupWidth + (groupWidth - names.length * barWidth) / 2 + k * barWidth;
       const bar = svgElement("rect", { x, y: y(value), width: barWidth - 2,
         height: Math.max(0, height - bottom + 6 - y(value)), fill: colourOf(name),
         "data-day": day, "data-exercise": name, "data-reps": String(value) });
@@ -587,11 +594,11 @@ function selectSession(session) {
   }
   const durations = reps.map((r) => r.end_s - r.start_s);
   const max = Math.max(...durations, 0.1);
-  const width = 600, height = 200, bottom = 24, left = 34;
+  const width = 600, height = 200, bottom = 24, left = 34, top = 16;
   const svg = svgElement("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  const barWidth = (width - left) / reps.length;
+  const barWidth = Math.min(60, (width - left) / reps.length);
   reps.forEach((rep, i) => {
-    const h = (height - bottom - 10) * (durations[i] / max);
+    const h = (height - bottom - top) * (durations[i] / max);
     const bar = svgElement("rect", { x: left + i * barWidth + 2, y: height - bottom - h,
       width: Math.max(2, barWidth - 4), height: h, fill: colourOf(rep.name),
       "data-duration": durations[i].toFixed(3) });
@@ -600,8 +607,9 @@ function selectSession(session) {
     svg.append(bar);
     svg.append(svgElement("text", { x: left + (i + 0.5) * barWidth, y: height - 8,
       "text-anchor": "middle" }, String(i + 1)));
+    svg.append(svgElement("text", { x: left + (i + 0.5) * barWidth, y: height - bottom - h - 4,
+      "text-anchor": "middle" }, durations[i].toFixed(1)));
   });
-  svg.append(svgElement("text", { x: 2, y: 14 }, `${max.toFixed(1)} s`));
   box.replaceChildren(svg);
 }
 
