@@ -531,3 +531,21 @@ def test_serve_refuses_a_port_in_use_and_bad_options(tmp_path, capsys):
     assert "lunges_down" in capsys.readouterr().err
     assert main(["serve", "--ssl-certfile", "cert.pem"]) == 2
     assert "go together" in capsys.readouterr().err
+
+
+def test_a_pose_model_that_cannot_load_is_an_error_on_the_socket_not_a_crash(tmp_path):
+    engine = Engine(default_samples(), "bundled", DEFAULT_SETTINGS, model="/nowhere/pose.task")
+    config = ServerConfig(
+        engine=engine, log=WorkoutLog(tmp_path / "log.sqlite"), work_folder=tmp_path, warm_up=False
+    )
+    with TestClient(create_app(config), base_url=LOCAL) as client:
+        with _live(client) as ws:
+            error = ws.receive_json()
+            assert error == {
+                "type": "error",
+                "message": "/nowhere/pose.task: no such .task model file",
+            }
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1011
+        assert client.get("/api/health").status_code == 200

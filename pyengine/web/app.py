@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from .._version import __version__
-from ..errors import LiveProtocolError, VideoError, WorkoutLogError
+from ..errors import LiveProtocolError, PyengineError, VideoError, WorkoutLogError
 from ..workout_log import WorkoutLog, session_from_report
 from . import guards
 from .engine import Engine, warm_up
@@ -299,15 +299,19 @@ def _add_live_route(app: FastAPI, state: _State) -> None:
         await websocket.accept()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyengine-live")
         loop = asyncio.get_running_loop()
-        session: LiveSession | None = None
         try:
             session = await loop.run_in_executor(executor, LiveSession, state.engine)
+        except PyengineError as exc:  # e.g. the pose model is missing: say so, stay up
+            await _send(websocket, {"type": "error", "message": str(exc)})
+            await _close(websocket, CLOSE_SERVER_ERROR, "cannot count")
+            executor.shutdown(wait=False)
+            return
+        try:
             await _run_live(websocket, session, state, executor)
         except WebSocketDisconnect:
             pass
         finally:
-            if session is not None:
-                executor.submit(session.close)
+            executor.submit(session.close)
             executor.shutdown(wait=False)
 
 

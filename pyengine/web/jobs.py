@@ -29,6 +29,8 @@ from .engine import Engine
 
 #: Jobs whose annotated video stays on disk (older ones keep their report only).
 KEPT_JOBS = 50
+#: Jobs remembered at all (older ones are forgotten; their sessions stay in the log).
+REMEMBERED_JOBS = 1000
 ANNOTATED_NAME = "annotated.mp4"
 
 _logger = logging.getLogger("pyengine.web")
@@ -100,6 +102,7 @@ class UploadJobs:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="pyengine-uploads", daemon=True)
 
     def start(self) -> None:
@@ -107,6 +110,7 @@ class UploadJobs:
 
     def stop(self) -> None:
         """Let the running job finish, drop the queued ones, stop the worker."""
+        self._stopping.set()
         self._queue.put(None)
         if self._worker.is_alive():
             self._worker.join()
@@ -140,6 +144,10 @@ class UploadJobs:
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
+            if self._stopping.is_set():
+                job.error, job.status = "the server stopped before counting it", "failed"
+                job.upload.unlink(missing_ok=True)
+                continue
             try:
                 self._count(job)
             except Exception as exc:  # one bad job must not stop the worker
@@ -184,7 +192,9 @@ class UploadJobs:
     def _forget_old_videos(self) -> None:
         with self._lock:
             finished = [j for j in self._jobs.values() if j.status in ("done", "failed")]
+            for job in finished[:-REMEMBERED_JOBS]:
+                del self._jobs[job.id]
         for job in finished[:-KEPT_JOBS]:
+            job.video_kept = False
             if job.folder.exists():
                 shutil.rmtree(job.folder, ignore_errors=True)
-            job.video_kept = False
